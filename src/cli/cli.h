@@ -1,0 +1,68 @@
+/* cli.h - the command-line front end: thin subcommands over the engine.
+ *
+ * Each subcommand is `int cmd_NAME(struct cli *cli, int argc, char **argv)`
+ * where argv[0] is the subcommand name; it parses its own options with
+ * getopt_long, prints --help, and returns an exit code below.
+ */
+#ifndef DROPSTOCK_CLI_H
+#define DROPSTOCK_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "conf/conf.h"
+#include "store/db.h"
+#include "util/util.h"
+
+/* Documented exit codes (dropstock(1) EXIT STATUS). */
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_FAILURE_ = 1,     /* internal or database error */
+	EXIT_USAGE = 2,        /* bad command line */
+	EXIT_CONFIG = 3,       /* bad configuration: nothing was run */
+	EXIT_SUPPLIER = 4,     /* every supplier asked failed */
+	EXIT_PARTIAL = 5,      /* some suppliers (or pages) failed, others succeeded */
+	EXIT_BUSY = 6,         /* a sync of that supplier is already running */
+};
+
+struct cli {
+	const char *config_path;   /* --config, may be NULL */
+	bool quiet;                /* -q */
+	int verbose;               /* -v count */
+	struct conf *conf;         /* loaded lazily by cli_conf() */
+	struct db *db;             /* opened lazily by cli_db() */
+};
+
+/* Loads the configuration once; prints the error and returns NULL on failure
+ * (the caller then returns EXIT_CONFIG). */
+struct conf *cli_conf(struct cli *cli);
+/* Opens the database named by the configuration once (and, on the embedded
+ * demo default, imports the demo catalogue into an empty database); prints
+ * the error and returns NULL on failure (caller returns EXIT_FAILURE_). */
+struct db *cli_db(struct cli *cli);
+/* Maps an error kind to an exit code. */
+int cli_exit_for(enum err_kind k);
+/* Prints "dropstock: MESSAGE" to stderr. */
+void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* Shared option parsing helpers: "--since T" values. */
+bool cli_parse_time(const char *arg, int64_t *out_ms);
+
+int cmd_sync(struct cli *cli, int argc, char **argv);
+int cmd_suppliers(struct cli *cli, int argc, char **argv);
+int cmd_runs(struct cli *cli, int argc, char **argv);
+int cmd_history(struct cli *cli, int argc, char **argv);
+int cmd_unknown(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+int cmd_link(struct cli *cli, int argc, char **argv);
+
+/* progress.c: a progress bar on stderr when it is a terminal, plain log
+ * lines otherwise. */
+struct progress;
+struct progress *progress_new(FILE *out, bool force_plain);
+void progress_update(struct progress *p, const char *slug, int64_t done, int64_t total,
+                     int64_t changed, int64_t elapsed_ms);
+void progress_done(struct progress *p);
+void progress_free(struct progress *p);
+
+#endif

@@ -1,0 +1,174 @@
+/* conf.h - configuration: dropstock.conf (global) and suppliers.d/SLUG.conf.
+ *
+ * Files are libconfig syntax.  Loading validates everything up front: a bad
+ * value anywhere fails the whole load with an error naming file, line and
+ * option ("suppliers.d/acme.conf:12: source.format: expected one of json,
+ * csv, xml, got \"yaml\"").  Nothing runs on a bad config.
+ *
+ * All strings in these structs are owned by the struct and freed by
+ * conf_free().  Optional strings are NULL when not given.
+ */
+#ifndef DROPSTOCK_CONF_H
+#define DROPSTOCK_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+enum feed_format { FORMAT_JSON = 0, FORMAT_CSV, FORMAT_XML };
+
+enum auth_kind {
+	AUTH_NONE = 0,
+	AUTH_BEARER,     /* Authorization: Bearer TOKEN */
+	AUTH_HEADER,     /* HEADER_NAME: TOKEN */
+	AUTH_BASIC,      /* HTTP basic with username + password */
+	AUTH_QUERY,      /* ?PARAM=TOKEN appended to every URL */
+};
+
+/* Where a secret came from: the editor must not write env/cmd secrets inline. */
+enum secret_origin { SECRET_NONE = 0, SECRET_INLINE, SECRET_ENV, SECRET_CMD };
+struct secret {
+	enum secret_origin origin;
+	char *spec;      /* inline value, env var name, or command line */
+	char *value;     /* resolved value (inline copy, getenv, or cmd stdout without trailing newline) */
+};
+
+struct auth_conf {
+	enum auth_kind kind;
+	char *header;        /* AUTH_HEADER: header name, e.g. "X-Api-Key" */
+	char *param;         /* AUTH_QUERY: query parameter name, e.g. "api_key" */
+	char *username;      /* AUTH_BASIC */
+	struct secret token; /* BEARER, HEADER, QUERY */
+	struct secret password; /* BASIC */
+};
+
+enum page_kind {
+	PAGE_NONE = 0,   /* one document (a file or a single response) */
+	PAGE_NUMBER,     /* ?page=N&size=M, N from first_page */
+	PAGE_OFFSET,     /* ?offset=N&limit=M */
+	PAGE_CURSOR,     /* cursor value from the body (mapping.next), sent as ?cursor=C */
+	PAGE_NEXT_URL,   /* next page URL from the body (mapping.next) */
+	PAGE_LINK,       /* next page URL from the Link: <...>; rel="next" header */
+};
+
+enum page_end {
+	END_SHORT = 0,   /* a page with fewer than page_size items is the last */
+	END_EMPTY,       /* a page with no items is the last */
+	END_TOTAL,       /* stop when items seen >= total (mapping.total) */
+};
+
+/* Text stock values: "in stock" -> 5.  Matched case-insensitively after
+ * trimming blanks. */
+struct text_value {
+	char *text;
+	int64_t value;
+};
+
+/* Where things are in a response.  Paths are dot-separated keys
+ * ("data.items", "stock.warehouses.qty"); a step that meets an array applies
+ * the rest of the path to every element.  For stock, all values found are
+ * summed (per-warehouse quantities).  For XML, steps are element names and
+ * a last step "@name" reads an attribute.  For CSV, sku/stock/updated_at/
+ * available name header columns, or hold 1-based column numbers ("1", "3")
+ * when header = false. */
+struct mapping {
+	char *items;         /* path to the item list; NULL/"" = the document root is the list.
+	                      * XML: the element name (or slash path) of one item */
+	char *sku;           /* required */
+	char *stock;         /* required */
+	char *updated_at;    /* optional: supplier's update time of the item */
+	char *available;     /* optional: availability flag; false/no/0 forces stock 0 */
+	char *success;       /* optional: envelope flag that must be true, else the page fails */
+	char *message;       /* optional: envelope error message shown when success is false */
+	char *total;         /* optional: envelope total item count (END_TOTAL, progress) */
+	char *next;          /* optional: envelope cursor or next URL (PAGE_CURSOR / PAGE_NEXT_URL) */
+	/* CSV only */
+	char delimiter;      /* default ',' */
+	char quote;          /* default '"' */
+	bool header;         /* default true */
+	char *encoding;      /* default "UTF-8"; others converted with iconv */
+	/* text stock values */
+	struct text_value *text_values;
+	int n_text_values;
+};
+
+struct source_conf {
+	char *url;           /* http, https, ftp, sftp or file URL; may contain {since} etc. later */
+	enum feed_format format;
+	enum page_kind paging;
+	int64_t page_size;        /* default 500 */
+	int64_t first_page;       /* default 1 */
+	char *page_param;         /* default "page" */
+	char *size_param;         /* default "limit" (page size for PAGE_NUMBER and PAGE_OFFSET) */
+	char *offset_param;       /* default "offset" */
+	char *cursor_param;       /* default "cursor" */
+	enum page_end end;        /* default END_SHORT */
+	struct mapping map;
+	/* libconfig line of the source group, for error messages */
+	int line;
+};
+
+struct rules_conf {
+	int64_t safety_buffer;    /* subtracted, floor 0; default 0 */
+	int64_t cap;              /* maximum shown; -1 = none (default) */
+	double multiplier;        /* default 1.0, applied first, result floored */
+	int64_t pack_size;        /* default 1: units per store unit, floor(stock / pack_size) */
+	bool zero_missing;        /* default false */
+	double zero_missing_max_pct; /* guard, default 20.0: refuse when more than this % of links would be zeroed */
+};
+
+struct supplier_conf {
+	char *slug;               /* [a-z0-9][a-z0-9_-]*, equals the file name stem */
+	char *name;
+	bool active;              /* default true */
+	int priority;             /* lower first; default 100 (aggregate = "first") */
+	struct source_conf source;          /* the full feed, required */
+	struct auth_conf auth;
+	struct rules_conf rules;
+	int64_t timeout_ms;       /* total per request; default 60000 */
+	int64_t connect_timeout_ms; /* default 10000 */
+	double rate_per_sec;      /* 0 = unlimited */
+	int64_t rate_per_hour;    /* 0 = unlimited */
+	int64_t max_bytes;        /* maximum response size; default 256 MiB */
+	int retries;              /* per request, for timeouts/5xx/429; default 3 */
+	int64_t retry_delay_ms;   /* first backoff, doubled each retry; default 1000 */
+	int64_t max_retry_wait_ms;/* cap on any single wait incl. Retry-After; default 120000 */
+	char *file;               /* path of the file it came from */
+	int line;                 /* line of the slug setting, for messages */
+};
+
+enum aggregate_kind { AGG_SUM = 0, AGG_MAX, AGG_FIRST };
+
+struct conf {
+	char *file;               /* the dropstock.conf loaded, or NULL for the embedded default */
+	bool embedded;            /* true when running on the embedded demo default */
+	char *db_path;            /* default $XDG_STATE_HOME/dropstock/dropstock.db */
+	char *suppliers_dir;      /* default "suppliers.d" next to the main file */
+	enum aggregate_kind aggregate;   /* default AGG_SUM */
+	char *user_agent_extra;   /* optional text appended to the User-Agent */
+	struct supplier_conf *suppliers;
+	int n_suppliers;
+};
+
+/* Finds and loads the configuration: explicit path (--config) if given, else
+ * $DROPSTOCK_CONFIG, $XDG_CONFIG_HOME/dropstock/dropstock.conf,
+ * /etc/dropstock/dropstock.conf, else the embedded demo default (which
+ * materialises the demo feed under the state directory).  Returns NULL on
+ * error with err->kind = ERRK_CONFIG. */
+struct conf *conf_load(const char *explicit_path, struct error *err);
+
+/* Loads one given main file (no lookup). */
+struct conf *conf_load_file(const char *path, struct error *err);
+
+/* Loads a single supplier file; used by conf_load and by the editor later. */
+int conf_load_supplier(const char *path, struct supplier_conf *out, struct error *err);
+
+struct supplier_conf *conf_find_supplier(struct conf *c, const char *slug);
+void conf_supplier_free(struct supplier_conf *s);
+void conf_free(struct conf *c);
+
+const char *conf_format_name(enum feed_format f);   /* "json", "csv", "xml" */
+const char *conf_paging_name(enum page_kind p);     /* "none", "page", "offset", "cursor", "next_url", "link" */
+
+#endif

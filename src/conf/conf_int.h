@@ -1,0 +1,1 @@
+/* src/conf/conf_int.h - placeholder */

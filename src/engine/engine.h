@@ -1,0 +1,103 @@
+/* engine.h - the one path every stock observation takes, and the rules that
+ * turn what a supplier says into a store-facing stock figure.
+ *
+ * Nothing here knows about argv, terminals or HTTP servers.
+ */
+#ifndef DROPSTOCK_ENGINE_H
+#define DROPSTOCK_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "feed/feed.h"
+#include "store/db.h"
+#include "store/store.h"
+#include "util/util.h"
+
+enum obs_source { SRC_FULL = 0, SRC_DELTA, SRC_WEBHOOK, SRC_CHECK, SRC_MANUAL };
+const char *obs_source_name(enum obs_source s);    /* "full", "delta", ... */
+
+/* One supplier stock figure, from any source. */
+struct observation {
+	const char *supplier_sku;
+	int64_t raw_stock;       /* as the supplier said (text values already mapped), >= 0 */
+	int64_t observed_at;     /* when dropstock received it (ms) */
+	int64_t source_time;     /* supplier's own timestamp, 0 = none */
+	int64_t position;        /* place in the feed, for messages; 0 = n/a */
+};
+
+struct apply_counts {
+	int64_t seen;            /* observations given */
+	int64_t changed;         /* links whose store-facing stock changed */
+	int64_t unknown;         /* supplier SKU linked to nothing */
+	int64_t stale;           /* older than what is stored: ignored */
+	int64_t zeroed;          /* set to 0 by zero-missing */
+};
+
+/* A change, reported to the front end (print "what changed"). */
+struct stock_change {
+	const char *supplier_sku;
+	const char *product_sku;
+	bool has_prev;
+	int64_t prev, new_stock;            /* the link's store-facing stock */
+	int64_t product_prev, product_new;  /* the product's aggregated stock */
+};
+
+struct apply_ctx {
+	struct db *db;
+	const struct supplier_conf *sup;
+	int64_t supplier_id;
+	enum aggregate_kind agg;
+	enum obs_source source;
+	int64_t run_id;          /* 0 = none */
+	bool dry_run;            /* do everything, then roll back */
+	/* optional callbacks */
+	void (*on_change)(void *ud, const struct stock_change *ch);
+	void (*on_seen)(void *ud, int64_t link_id);   /* every link found (zero-missing bookkeeping) */
+	void *ud;
+};
+
+/* Applies a batch inside ONE transaction (BEGIN IMMEDIATE ... COMMIT, or
+ * ROLLBACK when dry_run): for each observation, find the link; unknown SKU ->
+ * unknown_skus; older than stored (by source_time when both have one, else
+ * by observed_at vs synced_at) -> stale; apply the supplier's rules; when the
+ * store-facing value changed: update the link, append stock_log, recompute
+ * the product, and add outbox events (back_in_stock when the product goes
+ * from 0 to >0, out_of_stock from >0 to 0, stock_changed on any change).
+ * On error the whole batch is rolled back and counts are left untouched. */
+int engine_apply(struct apply_ctx *ctx, const struct observation *obs, size_t n,
+                 struct apply_counts *counts, struct error *err);
+
+/* Sets the given links to 0 (zero-missing), same transaction and logging
+ * rules as engine_apply, source as in ctx. */
+int engine_zero_links(struct apply_ctx *ctx, const int64_t *link_ids, size_t n,
+                      struct apply_counts *counts, struct error *err);
+
+/* ---- rules (engine/rules.c) ---- */
+
+/* Booleans as suppliers write them: true/false, yes/no, y/n, 1/0, on/off,
+ * in stock/out of stock are NOT booleans.  Returns 1, 0, or -1 when not a
+ * boolean. */
+int rules_parse_bool(const char *s);
+
+/* One raw stock text -> number: the mapping's text values first
+ * (case-insensitive), then a plain number ("12", "12.0", "12.7" floors to 12),
+ * then ">10" / "10+" style bounds taken as their number.  false on anything
+ * else. */
+bool rules_parse_stock(const struct mapping *m, const char *text, int64_t *out);
+
+/* Feed item -> observation fields.  Sums every stock value (warehouses),
+ * forces 0 when the availability flag is false, parses updated_at.
+ * Returns 0, or -1 with a reason in err ("item 17: missing SKU",
+ * "item 17 (SKU AB-1): stock \"lots\" is not a number",
+ * "item 17 (SKU AB-1): negative stock -3"). */
+int rules_item_to_obs(const struct supplier_conf *s, const struct feed_item *it,
+                      int64_t *raw_stock, int64_t *source_time, struct error *err);
+
+/* Raw supplier quantity -> store-facing stock: multiplier (floored),
+ * pack_size (floor division), minus safety_buffer (floor 0), cap. */
+int64_t rules_apply(const struct rules_conf *r, int64_t raw);
+
+#endif

@@ -1,0 +1,1 @@
+/* src/feed/feed_int.h - placeholder */

@@ -1,0 +1,3 @@
+/* src/feed/http.c - placeholder, being written */
+#include "config.h"
+typedef int placeholder_src_feed_http_c;

@@ -1,0 +1,72 @@
+/* http.h - every request dropstock makes goes through here (libcurl).
+ *
+ * One client per supplier and run: it keeps the connection alive between
+ * pages, applies the supplier's auth, timeouts, allowed protocols (http,
+ * https, ftp, ftps, sftp, file), maximum response size, TLS verification,
+ * User-Agent "dropstock/VERSION", and its rate limit (requests per second
+ * and per hour).  Gzip bodies (Content-Encoding, or gzip magic bytes such as
+ * a .gz file) are decompressed transparently before the sink sees them.
+ *
+ * Retries: connect failures, timeouts, HTTP 5xx and 429 are retried up to
+ * supplier->retries times with exponential backoff from retry_delay_ms,
+ * honouring Retry-After (seconds or HTTP date) and X-Ratelimit-Reset
+ * (seconds to wait, or an epoch time), each wait capped by max_retry_wait_ms.
+ * 401/403/404 and other 4xx fail at once (ERRK_PERMANENT); exhausted
+ * retries fail with ERRK_TRANSIENT.  Error texts name the URL (with any
+ * secret query parameter masked as "***") and the cause, including the
+ * start of an error body.
+ */
+#ifndef DROPSTOCK_HTTP_H
+#define DROPSTOCK_HTTP_H
+
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "util/util.h"
+
+/* The body of a successful (2xx, or any FTP/SFTP/file transfer) response is
+ * streamed to the sink.  begin() is called before the first byte of every
+ * attempt, so a consumer can drop what an earlier, failed attempt delivered.
+ * data() returns 0 to go on, -1 to abort the transfer (the request then
+ * fails with the error data() set). */
+struct http_sink {
+	int (*begin)(void *ud);
+	int (*data)(void *ud, const char *bytes, size_t len, struct error *err);
+	void *ud;
+};
+
+struct http_result {
+	long status;          /* HTTP status; 0 for non-HTTP protocols */
+	int64_t bytes;        /* body bytes delivered to the sink (after decompression) */
+	int attempts;         /* 1 + retries made */
+	char *link_next;      /* URL from a Link: <...>; rel="next" header, or NULL; caller frees via http_result_clear */
+	char *content_type;
+};
+void http_result_clear(struct http_result *r);
+
+struct http_client;
+
+/* The supplier must outlive the client.  ua_extra may be NULL. */
+struct http_client *http_client_new(const struct supplier_conf *sup, const char *ua_extra);
+void http_client_free(struct http_client *c);
+
+/* GET url (auth query parameter added here when auth.kind is AUTH_QUERY). */
+int http_get(struct http_client *c, const char *url, const struct http_sink *sink,
+             struct http_result *res, struct error *err);
+
+/* Convenience: GET into a buffer (bounded by max_bytes). */
+int http_get_buf(struct http_client *c, const char *url, struct buf *out,
+                 struct http_result *res, struct error *err);
+
+/* Returns url with param=value appended (? or &), value URL-encoded.  Caller frees. */
+char *http_url_add_param(const char *url, const char *param, const char *value);
+
+/* Copy of url with the value of query parameter `param` replaced by "***"
+ * (for logs and errors).  param NULL -> plain copy.  Caller frees. */
+char *http_url_mask(const char *url, const char *param);
+
+/* Global init/cleanup (curl_global_init); call once from main. */
+void http_global_init(void);
+void http_global_cleanup(void);
+
+#endif

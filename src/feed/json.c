@@ -1,0 +1,3 @@
+/* src/feed/json.c - placeholder, being written */
+#include "config.h"
+typedef int placeholder_src_feed_json_c;

@@ -1,0 +1,1 @@
+/* src/store/report.h - placeholder */

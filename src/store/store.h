@@ -1,0 +1,122 @@
+/* store.h - the tables' access functions, one small group per table.
+ *
+ * Every function works on an open struct db, takes an optional struct error
+ * and returns 0 on success, -1 on error, unless its comment says otherwise.
+ * None of them begins or commits a transaction: the caller (the engine)
+ * owns transactions.  All hot-path functions use db_stmt() prepared
+ * statements.
+ */
+#ifndef DROPSTOCK_STORE_H
+#define DROPSTOCK_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "store/db.h"
+#include "util/util.h"
+
+/* ---- suppliers ---- */
+/* Inserts or updates (name, active, priority) the row for s; sets *id. */
+int suppliers_upsert(struct db *db, const struct supplier_conf *s, int64_t *id, struct error *err);
+/* 1 found (sets *id), 0 not found, -1 error. */
+int suppliers_find(struct db *db, const char *slug, int64_t *id, struct error *err);
+/* kind "full" or "delta"; status "succeeded", "failed", "interrupted". */
+int suppliers_set_last(struct db *db, int64_t supplier_id, const char *kind, int64_t at,
+                       const char *status, struct error *err);
+
+/* ---- products and supplier links ---- */
+struct link_row {
+	int64_t id;
+	int64_t product_id;
+	bool has_stock;          /* false until the supplier's stock was first seen */
+	int64_t stock;           /* store-facing contribution after rules */
+	int64_t raw_stock;       /* as the supplier said, before rules */
+	int64_t source_time;     /* supplier's timestamp of the stored value, 0 = none */
+	int64_t synced_at;       /* when dropstock received the stored value */
+};
+/* 1 found, 0 no such link, -1 error. */
+int links_find(struct db *db, int64_t supplier_id, const char *supplier_sku,
+               struct link_row *out, struct error *err);
+int links_set_stock(struct db *db, int64_t link_id, int64_t stock, int64_t raw_stock,
+                    int64_t source_time, int64_t synced_at, struct error *err);
+/* Creates the product (when its sku is new; name may be NULL) and the link.
+ * A link that already exists is re-pointed to the product.  The supplier
+ * must exist in the suppliers table (err names it otherwise). */
+int links_add(struct db *db, const char *product_sku, const char *product_name,
+              const char *supplier_slug, const char *supplier_sku, struct error *err);
+/* Imports a catalogue CSV with a header line and the columns
+ * product_sku, product_name, supplier_slug, supplier_sku (libcsv, any
+ * order, names matched case-insensitively) through links_add, in one
+ * transaction: a bad row fails the whole import naming its line.  Sets
+ * *added to the number of rows imported. */
+int links_import_csv(struct db *db, const char *path, int64_t *added, struct error *err);
+/* 1 removed, 0 no such link, -1 error.  Recomputes nothing: caller does. */
+int links_remove(struct db *db, const char *supplier_slug, const char *supplier_sku,
+                 int64_t *product_id, struct error *err);
+/* Number of links of a supplier, -1 on error. */
+int64_t links_count(struct db *db, int64_t supplier_id, struct error *err);
+/* Calls cb for every link of the supplier (in id order) with its supplier sku.
+ * cb returns 0 to go on, -1 to stop (the call then returns -1). */
+int links_each(struct db *db, int64_t supplier_id,
+               int (*cb)(void *ud, const struct link_row *link, const char *supplier_sku),
+               void *ud, struct error *err);
+
+/* Recomputes the product's stock from its links (sum, max, or the first
+ * supplier in priority order that has stock > 0) and writes it when changed.
+ * Sets *old_stock/*new_stock (equal when unchanged) and, when sku is not
+ * NULL, copies the product sku into sku (NUL-terminated, truncated to
+ * sku_size). */
+int products_recompute(struct db *db, int64_t product_id, enum aggregate_kind agg,
+                       int64_t *old_stock, int64_t *new_stock, char *sku, size_t sku_size,
+                       int64_t now, struct error *err);
+
+/* ---- stock log ---- */
+struct stocklog_entry {
+	int64_t link_id;
+	int64_t product_id;
+	bool has_prev;            /* false: first value ever seen (prev is NULL) */
+	int64_t prev;
+	int64_t new_stock;
+	const char *source;       /* "full", "delta", "webhook", "check", "manual" */
+	int64_t run_id;           /* 0 = none */
+	int64_t recorded_at;
+	int64_t source_time;      /* 0 = none */
+};
+int stocklog_append(struct db *db, const struct stocklog_entry *e, struct error *err);
+
+/* ---- unknown SKUs ---- */
+/* Upserts (first_seen kept, last_seen/last_stock/times_seen updated). */
+int unknown_record(struct db *db, int64_t supplier_id, const char *supplier_sku,
+                   int64_t stock, int64_t at, struct error *err);
+/* Removes the entry once the SKU gets linked. */
+int unknown_forget(struct db *db, int64_t supplier_id, const char *supplier_sku, struct error *err);
+
+/* ---- outbox ---- */
+/* kind: "back_in_stock", "out_of_stock", "stock_changed"; payload is JSON text. */
+int outbox_add(struct db *db, const char *kind, int64_t product_id, const char *payload,
+               int64_t at, struct error *err);
+
+/* ---- sync runs ---- */
+struct run_stats {
+	int64_t done, total;      /* total 0 = unknown */
+	int64_t pages, bytes;
+	int64_t seen, changed, unknown, invalid, stale, zeroed;
+};
+/* Inserts a run with status "running", started_at/heartbeat_at = now, pid. */
+int runs_begin(struct db *db, int64_t supplier_id, const char *kind, const char *trigger,
+               bool dry_run, int64_t *run_id, struct error *err);
+/* Writes progress and heartbeat_at = now. */
+int runs_update(struct db *db, int64_t run_id, const struct run_stats *st, struct error *err);
+/* status: "succeeded", "failed", "interrupted"; error may be NULL. */
+int runs_finish(struct db *db, int64_t run_id, const char *status, const struct run_stats *st,
+                const char *error, struct error *err);
+/* Marks every run of the supplier still "running" as "interrupted" with the
+ * note "process N died"; called by the lock holder, so none of them can be
+ * alive.  Returns the number marked, -1 on error. */
+int runs_mark_orphans(struct db *db, int64_t supplier_id, struct error *err);
+/* Items seen by the supplier's last succeeded run of that kind (progress
+ * estimate), 0 when none. */
+int64_t runs_last_seen(struct db *db, int64_t supplier_id, const char *kind);
+
+#endif
