@@ -1,3 +1,97 @@
-/* src/cli/progress.c - placeholder, being written */
+/* progress.c - sync progress on stderr: a redrawn bar on a terminal, a plain
+ * line every few seconds otherwise (logs, cron mail). */
 #include "config.h"
-typedef int placeholder_src_cli_progress_c;
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+#define PLAIN_EVERY_MS 5000
+#define BAR_WIDTH 24
+
+struct progress {
+	FILE *out;
+	bool tty;
+	bool drawn;              /* a bar is on the current line */
+	int64_t last_plain;
+};
+
+struct progress *progress_new(FILE *out, bool force_plain)
+{
+	struct progress *p = xcalloc(1, sizeof(*p));
+
+	p->out = out;
+	p->tty = !force_plain && isatty(fileno(out)) && !str_eq(getenv("TERM"), "dumb");
+	p->last_plain = time_mono_ms();
+	return p;
+}
+
+static void fmt_eta(int64_t secs, char *out, size_t n)
+{
+	if (secs < 0)
+		snprintf(out, n, "--:--");
+	else if (secs >= 3600)
+		snprintf(out, n, "%d:%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60),
+		         (int)(secs % 60));
+	else
+		snprintf(out, n, "%d:%02d", (int)(secs / 60), (int)(secs % 60));
+}
+
+void progress_update(struct progress *p, const char *slug, int64_t done, int64_t total,
+                     int64_t changed, int64_t elapsed_ms)
+{
+	double rate = elapsed_ms > 0 ? (double)done * 1000.0 / (double)elapsed_ms : 0.0;
+	char eta[32];
+	int64_t now;
+
+	if (!p)
+		return;
+	fmt_eta(total > done && rate > 0 ? (int64_t)((double)(total - done) / rate) : -1, eta,
+	        sizeof(eta));
+	if (p->tty) {
+		char bar[BAR_WIDTH + 1];
+		int fill = total > 0 ? (int)(done * BAR_WIDTH / (total > done ? total : done)) : 0;
+		for (int i = 0; i < BAR_WIDTH; i++)
+			bar[i] = i < fill ? '#' : '.';
+		bar[BAR_WIDTH] = '\0';
+		if (total > 0)
+			fprintf(p->out, _("\r%s [%s] %lld/%lld %3d%% %.0f/s ETA %s, %lld changed \033[K"),
+			        slug, bar, (long long)done, (long long)total,
+			        (int)(done * 100 / (total > done ? total : done)), rate, eta,
+			        (long long)changed);
+		else
+			fprintf(p->out, _("\r%s %lld items %.0f/s, %lld changed \033[K"), slug,
+			        (long long)done, rate, (long long)changed);
+		fflush(p->out);
+		p->drawn = true;
+		return;
+	}
+	now = time_mono_ms();
+	if (now - p->last_plain < PLAIN_EVERY_MS)
+		return;
+	p->last_plain = now;
+	if (total > 0)
+		fprintf(p->out, _("%s: %lld of %lld items, %.0f/s, ETA %s, %lld changed\n"), slug,
+		        (long long)done, (long long)total, rate, eta, (long long)changed);
+	else
+		fprintf(p->out, _("%s: %lld items, %.0f/s, %lld changed\n"), slug, (long long)done,
+		        rate, (long long)changed);
+}
+
+void progress_done(struct progress *p)
+{
+	if (p && p->tty && p->drawn) {
+		fputs("\r\033[K", p->out);
+		fflush(p->out);
+		p->drawn = false;
+	}
+}
+
+void progress_free(struct progress *p)
+{
+	progress_done(p);
+	free(p);
+}

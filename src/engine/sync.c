@@ -1,3 +1,532 @@
-/* src/engine/sync.c - placeholder, being written */
+/* sync.c - full sync of one supplier: fetch pages, parse as they stream,
+ * apply each page in one transaction, record the run, zero missing links
+ * only after a complete feed.
+ */
 #include "config.h"
-typedef int placeholder_src_engine_sync_c;
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/sync.h"
+#include "feed/feed.h"
+#include "feed/http.h"
+
+#define BATCH_ITEMS 500          /* streamed single documents apply in batches of this */
+#define MAX_PAGES 10000000       /* a runaway paginator stops here */
+#define RUN_UPDATE_MS 250        /* progress written to sync_runs at most this often */
+#define INVALID_LOG_MAX 10       /* invalid items logged one by one, then summarised */
+
+/* Observations of one page (or batch), with their SKUs in one arena. */
+struct batch {
+	struct observation *obs;
+	size_t n, cap;
+	struct buf skus;         /* NUL-separated SKU strings */
+	size_t *sku_off;         /* offset of each SKU in skus */
+};
+
+struct bitset {
+	unsigned char *bits;
+	size_t nbytes;
+};
+
+struct sync_state {
+	struct db *db;
+	const struct conf *conf;
+	const struct supplier_conf *sup;
+	const struct sync_opts *opts;
+	struct sync_report *rep;
+	struct apply_ctx actx;
+	struct apply_counts counts;
+	struct batch batch;
+	struct bitset seen;      /* links seen in this run (zero-missing) */
+	bool track_seen;
+	bool stream_apply;       /* single document: apply in batches while it streams */
+	struct feed_parser *parser;
+	int64_t page_observed_at;
+	int64_t page_base_pos;   /* items before this page */
+	int64_t page_items;      /* items delivered by the current attempt of the page */
+	int page;
+	int64_t started_mono;
+	int64_t last_update_mono;
+	int64_t last_progress_mono;
+	struct error item_err;   /* error raised inside a callback */
+};
+
+/* ---- small containers ---- */
+
+static void batch_add(struct batch *b, const char *sku, int64_t raw, int64_t observed_at,
+                      int64_t source_time, int64_t position)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : BATCH_ITEMS;
+		b->obs = xrealloc(b->obs, b->cap * sizeof(*b->obs));
+		b->sku_off = xrealloc(b->sku_off, b->cap * sizeof(*b->sku_off));
+	}
+	b->sku_off[b->n] = b->skus.len;
+	buf_append(&b->skus, sku, strlen(sku) + 1);
+	b->obs[b->n] = (struct observation){
+		.supplier_sku = NULL,
+		.raw_stock = raw,
+		.observed_at = observed_at,
+		.source_time = source_time,
+		.position = position,
+	};
+	b->n++;
+}
+
+/* Fixes the SKU pointers once the arena has stopped moving. */
+static void batch_seal(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		b->obs[i].supplier_sku = b->skus.data + b->sku_off[i];
+}
+
+static void batch_clear(struct batch *b)
+{
+	b->n = 0;
+	buf_reset(&b->skus);
+}
+
+static void batch_free(struct batch *b)
+{
+	free(b->obs);
+	free(b->sku_off);
+	buf_free(&b->skus);
+}
+
+static void bitset_set(struct bitset *s, int64_t i)
+{
+	size_t byte = (size_t)(i / 8);
+
+	if (i < 0)
+		return;
+	if (byte >= s->nbytes) {
+		size_t n = s->nbytes ? s->nbytes : 4096;
+		while (n <= byte)
+			n *= 2;
+		s->bits = xrealloc(s->bits, n);
+		memset(s->bits + s->nbytes, 0, n - s->nbytes);
+		s->nbytes = n;
+	}
+	s->bits[byte] |= (unsigned char)(1u << (i % 8));
+}
+
+static bool bitset_has(const struct bitset *s, int64_t i)
+{
+	size_t byte = (size_t)(i / 8);
+
+	return i >= 0 && byte < s->nbytes && (s->bits[byte] & (1u << (i % 8)));
+}
+
+/* ---- progress ---- */
+
+static void stats_from_counts(struct sync_state *st)
+{
+	struct run_stats *rs = &st->rep->stats;
+
+	rs->seen = st->counts.seen + rs->invalid;
+	rs->changed = st->counts.changed;
+	rs->unknown = st->counts.unknown;
+	rs->stale = st->counts.stale;
+	rs->zeroed = st->counts.zeroed;
+	rs->done = rs->seen;
+}
+
+static void report_progress(struct sync_state *st, bool force)
+{
+	int64_t now = time_mono_ms();
+
+	stats_from_counts(st);
+	if (st->rep->run_id && (force || now - st->last_update_mono >= RUN_UPDATE_MS)) {
+		struct error e;
+		if (runs_update(st->db, st->rep->run_id, &st->rep->stats, &e) != 0)
+			log_warn("%s", e.msg);
+		st->last_update_mono = now;
+	}
+	if (st->opts->on_progress && (force || now - st->last_progress_mono >= RUN_UPDATE_MS)) {
+		struct sync_progress p = {
+			.slug = st->sup->slug,
+			.run_id = st->rep->run_id,
+			.page = st->page,
+			.stats = &st->rep->stats,
+			.elapsed_ms = now - st->started_mono,
+		};
+		st->opts->on_progress(st->opts->ud, &p);
+		st->last_progress_mono = now;
+	}
+}
+
+/* ---- applying ---- */
+
+static void on_seen(void *ud, int64_t link_id)
+{
+	struct sync_state *st = ud;
+
+	if (st->track_seen)
+		bitset_set(&st->seen, link_id);
+}
+
+static void on_change(void *ud, const struct stock_change *ch)
+{
+	struct sync_state *st = ud;
+
+	if (st->opts->on_change)
+		st->opts->on_change(st->opts->ud, ch);
+}
+
+static int apply_batch(struct sync_state *st, struct error *err)
+{
+	if (st->batch.n == 0)
+		return 0;
+	batch_seal(&st->batch);
+	if (engine_apply(&st->actx, st->batch.obs, st->batch.n, &st->counts, err) != 0)
+		return -1;
+	batch_clear(&st->batch);
+	report_progress(st, false);
+	return 0;
+}
+
+static int on_item(void *ud, const struct feed_item *it, struct error *err)
+{
+	struct sync_state *st = ud;
+	int64_t raw = 0, source_time = 0;
+	struct error ierr;
+
+	st->page_items++;
+	if (st->opts->stop && *st->opts->stop)
+		return err_set(err, ERRK_INTERRUPTED, _("stopped by a signal"));
+	if (rules_item_to_obs(st->sup, it, &raw, &source_time, &ierr) != 0) {
+		st->rep->stats.invalid++;
+		if (st->rep->stats.invalid <= INVALID_LOG_MAX)
+			log_warn(_("%s: page %d: skipped invalid item: %s"), st->sup->slug, st->page,
+			         ierr.msg);
+		return 0;
+	}
+	batch_add(&st->batch, it->sku, raw, st->page_observed_at, source_time,
+	          st->page_base_pos + it->position);
+	if (st->stream_apply && st->batch.n >= BATCH_ITEMS)
+		return apply_batch(st, err);
+	return 0;
+}
+
+/* ---- one page ---- */
+
+static int sink_begin(void *ud)
+{
+	struct sync_state *st = ud;
+
+	/* A retried attempt starts the document over. */
+	feed_parser_free(st->parser);
+	st->parser = feed_parser_new(&st->sup->source, on_item, st);
+	batch_clear(&st->batch);
+	st->page_items = 0;
+	return 0;
+}
+
+static int sink_data(void *ud, const char *bytes, size_t len, struct error *err)
+{
+	struct sync_state *st = ud;
+
+	st->rep->stats.bytes += (int64_t)len;
+	return feed_parser_write(st->parser, bytes, len, err);
+}
+
+/* Builds the URL of the next page.  Caller frees. */
+static char *page_url(const struct source_conf *src, int64_t page_index, int64_t offset,
+                      const char *cursor, const char *next_url)
+{
+	char num[32], *u, *v;
+
+	switch (src->paging) {
+	case PAGE_NUMBER:
+		snprintf(num, sizeof(num), "%lld", (long long)(src->first_page + page_index));
+		u = http_url_add_param(src->url, src->page_param, num);
+		snprintf(num, sizeof(num), "%lld", (long long)src->page_size);
+		v = http_url_add_param(u, src->size_param, num);
+		free(u);
+		return v;
+	case PAGE_OFFSET:
+		snprintf(num, sizeof(num), "%lld", (long long)offset);
+		u = http_url_add_param(src->url, src->offset_param, num);
+		snprintf(num, sizeof(num), "%lld", (long long)src->page_size);
+		v = http_url_add_param(u, src->size_param, num);
+		free(u);
+		return v;
+	case PAGE_CURSOR:
+		snprintf(num, sizeof(num), "%lld", (long long)src->page_size);
+		u = http_url_add_param(src->url, src->size_param, num);
+		if (!cursor)
+			return u;
+		v = http_url_add_param(u, src->cursor_param, cursor);
+		free(u);
+		return v;
+	case PAGE_NEXT_URL:
+	case PAGE_LINK:
+		return xstrdup(next_url ? next_url : src->url);
+	case PAGE_NONE:
+	default:
+		return xstrdup(src->url);
+	}
+}
+
+/* ---- zero-missing ---- */
+
+struct missing {
+	struct sync_state *st;
+	int64_t *ids;
+	size_t n, cap;
+	int64_t links;
+};
+
+static int collect_missing(void *ud, const struct link_row *link, const char *supplier_sku)
+{
+	struct missing *m = ud;
+
+	(void)supplier_sku;
+	m->links++;
+	if (bitset_has(&m->st->seen, link->id))
+		return 0;
+	if (link->has_stock && link->stock == 0 && link->raw_stock == 0)
+		return 0;             /* already zero */
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 256;
+		m->ids = xrealloc(m->ids, m->cap * sizeof(*m->ids));
+	}
+	m->ids[m->n++] = link->id;
+	return 0;
+}
+
+static int zero_missing(struct sync_state *st, struct error *err)
+{
+	const struct rules_conf *r = &st->sup->rules;
+	struct missing m = { .st = st };
+	int rc = -1;
+
+	if (links_each(st->db, st->actx.supplier_id, collect_missing, &m, err) != 0)
+		goto out;
+	if (m.links == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (st->rep->stats.seen == 0) {
+		err_set(err, ERRK_PERMANENT,
+		        _("zero-missing refused: the feed was empty, so all %lld linked SKUs would "
+		          "be set to 0; nothing was zeroed"),
+		        (long long)m.links);
+		goto out;
+	}
+	if ((double)m.n * 100.0 / (double)m.links > r->zero_missing_max_pct) {
+		err_set(err, ERRK_PERMANENT,
+		        _("zero-missing refused: %zu of %lld linked SKUs (%.1f%%) are absent from "
+		          "the feed, above the %.1f%% guard (rules.zero_missing_max_pct); nothing "
+		          "was zeroed"),
+		        m.n, (long long)m.links, (double)m.n * 100.0 / (double)m.links,
+		        r->zero_missing_max_pct);
+		goto out;
+	}
+	for (size_t i = 0; i < m.n; i += BATCH_ITEMS) {
+		size_t k = m.n - i < BATCH_ITEMS ? m.n - i : BATCH_ITEMS;
+		if (engine_zero_links(&st->actx, m.ids + i, k, &st->counts, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(m.ids);
+	return rc;
+}
+
+/* ---- the run ---- */
+
+static int fetch_all(struct sync_state *st, struct http_client *http, struct error *err)
+{
+	const struct source_conf *src = &st->sup->source;
+	char *cursor = NULL, *next_url = NULL, *url = NULL;
+	int64_t offset = 0;
+	int rc = -1;
+
+	for (st->page = 1; st->page <= MAX_PAGES; st->page++) {
+		struct http_sink sink = { sink_begin, sink_data, st };
+		struct http_result res = { 0 };
+		struct feed_page_meta meta = { 0 };
+		char *masked;
+		bool last = false;
+
+		if (st->opts->stop && *st->opts->stop) {
+			err_set(err, ERRK_INTERRUPTED, _("stopped by a signal after page %d"),
+			        st->page - 1);
+			goto out;
+		}
+		free(url);
+		url = page_url(src, st->page - 1, offset, cursor, next_url);
+		st->page_observed_at = time_now_ms();
+		sink_begin(st);        /* an empty body never calls begin() */
+		if (http_get(http, url, &sink, &res, err) != 0 ||
+		    feed_parser_finish(st->parser, &meta, err) != 0 ||
+		    apply_batch(st, err) != 0) {
+			masked = http_url_mask(url, st->sup->auth.kind == AUTH_QUERY ?
+			                                st->sup->auth.param : NULL);
+			if (src->paging == PAGE_NONE)
+				err_prefix(err, "%s", masked);
+			else
+				err_prefix(err, _("page %d (%s)"), st->page, masked);
+			free(masked);
+			http_result_clear(&res);
+			feed_page_meta_clear(&meta);
+			goto out;
+		}
+		feed_parser_free(st->parser);
+		st->parser = NULL;
+		st->rep->stats.pages = st->page;
+		if (meta.has_total)
+			st->rep->stats.total = meta.total;
+		st->page_base_pos += meta.n_items;
+		offset += meta.n_items;
+
+		switch (src->paging) {
+		case PAGE_NONE:
+			last = true;
+			break;
+		case PAGE_NUMBER:
+		case PAGE_OFFSET:
+			if (meta.n_items == 0)
+				last = true;
+			else if (src->end == END_SHORT)
+				last = meta.n_items < src->page_size;
+			else if (src->end == END_TOTAL)
+				last = !meta.has_total || st->page_base_pos >= meta.total;
+			break;
+		case PAGE_CURSOR:
+		case PAGE_NEXT_URL:
+			if (str_empty(meta.next) || (src->paging == PAGE_CURSOR && str_eq(meta.next, cursor)) ||
+			    (src->paging == PAGE_NEXT_URL && str_eq(meta.next, url))) {
+				last = true;
+			} else if (src->paging == PAGE_CURSOR) {
+				free(cursor);
+				cursor = xstrdup(meta.next);
+			} else {
+				free(next_url);
+				next_url = xstrdup(meta.next);
+			}
+			if (src->end == END_TOTAL && meta.has_total && st->page_base_pos >= meta.total)
+				last = true;
+			break;
+		case PAGE_LINK:
+			if (!res.link_next || str_eq(res.link_next, url)) {
+				last = true;
+			} else {
+				free(next_url);
+				next_url = xstrdup(res.link_next);
+			}
+			break;
+		}
+		http_result_clear(&res);
+		feed_page_meta_clear(&meta);
+		report_progress(st, false);
+		if (last) {
+			rc = 0;
+			goto out;
+		}
+	}
+	err_set(err, ERRK_PERMANENT, _("more than %d pages: the paginator does not end"), MAX_PAGES);
+out:
+	free(url);
+	free(cursor);
+	free(next_url);
+	return rc;
+}
+
+int sync_supplier(struct db *db, const struct conf *c, const struct supplier_conf *s,
+                  const struct sync_opts *o, struct sync_report *rep)
+{
+	struct sync_state st = { 0 };
+	struct http_client *http = NULL;
+	struct error *err = &rep->err;
+	const char *kind = o->kind == SYNC_DELTA ? "delta" : "full";
+	int lock_fd = -1;
+	int rc = -1;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->status = "failed";
+	st.db = db;
+	st.conf = c;
+	st.sup = s;
+	st.opts = o;
+	st.rep = rep;
+	st.started_mono = time_mono_ms();
+
+	if (o->kind == SYNC_DELTA) {
+		err_set(err, ERRK_CONFIG,
+		        _("%s: delta sync is not available yet; run a full sync"), s->slug);
+		goto out;
+	}
+	lock_fd = sync_lock(db_path(db), s->slug, o->wait_lock, err);
+	if (lock_fd < 0) {
+		if (err->kind == ERRK_BUSY)
+			rep->status = "busy";
+		goto out;
+	}
+	if (suppliers_upsert(db, s, &st.actx.supplier_id, err) != 0)
+		goto out;
+	if (runs_mark_orphans(db, st.actx.supplier_id, err) < 0)
+		goto out;
+	if (!o->dry_run &&
+	    runs_begin(db, st.actx.supplier_id, kind, o->trigger ? o->trigger : "cli", false,
+	               &rep->run_id, err) != 0)
+		goto out;
+
+	st.actx.db = db;
+	st.actx.sup = s;
+	st.actx.agg = c->aggregate;
+	st.actx.source = SRC_FULL;
+	st.actx.run_id = rep->run_id;
+	st.actx.dry_run = o->dry_run;
+	st.actx.on_change = on_change;
+	st.actx.on_seen = on_seen;
+	st.actx.ud = &st;
+	st.track_seen = s->rules.zero_missing;
+	st.stream_apply = s->source.paging == PAGE_NONE;
+	rep->stats.total = runs_last_seen(db, st.actx.supplier_id, kind);
+
+	http = http_client_new(s, c->user_agent_extra);
+	if (fetch_all(&st, http, err) != 0)
+		goto finish;
+	stats_from_counts(&st);
+	if (s->rules.zero_missing && zero_missing(&st, err) != 0)
+		goto finish;
+	rc = 0;
+finish:
+	if (rep->stats.invalid > INVALID_LOG_MAX)
+		log_warn(_("%s: %lld invalid items skipped in all"), s->slug,
+		         (long long)rep->stats.invalid);
+	stats_from_counts(&st);
+	if (rc == 0)
+		rep->status = "succeeded";
+	else if (err->kind == ERRK_INTERRUPTED)
+		rep->status = "interrupted";
+	if (rc != 0 && !str_startswith(err->msg, s->slug))
+		err_prefix(err, "%s", s->slug);
+	if (rep->run_id) {
+		struct error e2;
+		if (runs_finish(db, rep->run_id, rep->status, &rep->stats,
+		                rc == 0 ? NULL : err->msg, &e2) != 0)
+			log_error("%s", e2.msg);
+		if (suppliers_set_last(db, st.actx.supplier_id, kind, time_now_ms(), rep->status,
+		                       &e2) != 0)
+			log_error("%s", e2.msg);
+	}
+	report_progress(&st, true);
+out:
+	if (rc == 0)
+		err_clear(err);
+	else if (err->kind != ERRK_BUSY && !str_eq(err->msg, "") &&
+	         !str_startswith(err->msg, s->slug))
+		err_prefix(err, "%s", s->slug);
+	feed_parser_free(st.parser);
+	http_client_free(http);
+	batch_free(&st.batch);
+	free(st.seen.bits);
+	sync_unlock(lock_fd);
+	rep->duration_ms = time_mono_ms() - st.started_mono;
+	return rc;
+}

@@ -1,3 +1,478 @@
-/* src/store/report.c - placeholder, being written */
+/* report.c - read-only queries behind the listing commands. */
 #include "config.h"
-typedef int placeholder_src_store_report_c;
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/report.h"
+
+/* Column helpers: NULL columns read as 0 / NULL. */
+static int64_t col_i64(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_int64(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NULL;
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static bool col_null(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL;
+}
+
+/* Binds text or NULL. */
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (!s)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+/* Steps the statement to its end, calling row() for each row.  row returns
+ * 0 to go on, -1 to stop (its error stands).  Always resets the statement so
+ * that no read transaction stays open. */
+static int run_rows(struct db *db, sqlite3_stmt *st, const char *what,
+                    int (*row)(sqlite3_stmt *st, void *ctx), void *ctx, struct error *err)
+{
+	int rc, ret = -1;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (row(st, ctx) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(db, err, what);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+int report_supplier_id(struct db *db, const char *slug, int64_t *id, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_stmt(db, "SELECT id FROM suppliers WHERE slug = ?1", err);
+	if (!st)
+		return -1;
+	bind_text(st, 1, slug);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(db, err, _("looking up supplier"));
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return err_set(err, ERRK_USAGE,
+	               _("no supplier \"%s\" in the database (see: dropstock suppliers)"), slug);
+}
+
+/* ---- suppliers ---- */
+
+struct sup_ctx {
+	int (*cb)(void *ud, const struct report_supplier *s);
+	void *ud;
+	struct error *err;
+};
+
+static int sup_row(sqlite3_stmt *st, void *p)
+{
+	struct sup_ctx *c = p;
+	struct report_supplier s;
+
+	memset(&s, 0, sizeof(s));
+	s.id = col_i64(st, 0);
+	s.slug = col_text(st, 1);
+	s.name = col_text(st, 2);
+	s.active = col_i64(st, 3) != 0;
+	s.priority = col_i64(st, 4);
+	s.links = col_i64(st, 5);
+	s.last_full_at = col_i64(st, 6);
+	s.last_full_status = col_text(st, 7);
+	s.last_delta_at = col_i64(st, 8);
+	s.last_delta_status = col_text(st, 9);
+	s.running_run_id = col_i64(st, 10);
+	s.running_started_at = col_i64(st, 11);
+	s.running_heartbeat_at = col_i64(st, 12);
+	s.running_done = col_i64(st, 13);
+	s.running_total = col_i64(st, 14);
+	if (!s.slug)
+		s.slug = "";
+	if (c->cb(c->ud, &s) < 0)
+		return -1;
+	return 0;
+}
+
+int report_suppliers(struct db *db, int (*cb)(void *ud, const struct report_supplier *s),
+                     void *ud, struct error *err)
+{
+	struct sup_ctx c = { cb, ud, err };
+	sqlite3_stmt *st;
+
+	st = db_stmt(db,
+	             "SELECT s.id, s.slug, s.name, s.active, s.priority,"
+	             " (SELECT count(*) FROM supplier_links k WHERE k.supplier_id = s.id),"
+	             " s.last_full_at, s.last_full_status, s.last_delta_at, s.last_delta_status,"
+	             " r.id, r.started_at, r.heartbeat_at, r.done, r.total"
+	             " FROM suppliers s"
+	             " LEFT JOIN sync_runs r ON r.id = (SELECT max(id) FROM sync_runs"
+	             "   WHERE supplier_id = s.id AND status = 'running')"
+	             " ORDER BY s.slug",
+	             err);
+	if (!st)
+		return -1;
+	return run_rows(db, st, _("listing suppliers"), sup_row, &c, err);
+}
+
+/* ---- runs ---- */
+
+struct run_ctx {
+	int (*cb)(void *ud, const struct report_run *r);
+	void *ud;
+	struct error *err;
+};
+
+static int run_row(sqlite3_stmt *st, void *p)
+{
+	struct run_ctx *c = p;
+	struct report_run r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = col_i64(st, 0);
+	r.supplier_id = col_i64(st, 1);
+	r.supplier = col_text(st, 2);
+	r.kind = col_text(st, 3);
+	r.trigger = col_text(st, 4);
+	r.status = col_text(st, 5);
+	r.attempt = col_i64(st, 6);
+	r.next_attempt_at = col_i64(st, 7);
+	r.pid = col_i64(st, 8);
+	r.started_at = col_i64(st, 9);
+	r.finished_at = col_i64(st, 10);
+	r.heartbeat_at = col_i64(st, 11);
+	r.done = col_i64(st, 12);
+	r.total = col_i64(st, 13);
+	r.pages = col_i64(st, 14);
+	r.bytes = col_i64(st, 15);
+	r.seen = col_i64(st, 16);
+	r.changed = col_i64(st, 17);
+	r.unknown = col_i64(st, 18);
+	r.invalid = col_i64(st, 19);
+	r.stale = col_i64(st, 20);
+	r.zeroed = col_i64(st, 21);
+	r.error = col_text(st, 22);
+	r.dry_run = col_i64(st, 23) != 0;
+	if (!r.supplier)
+		r.supplier = "";
+	if (!r.kind)
+		r.kind = "";
+	if (!r.trigger)
+		r.trigger = "";
+	if (!r.status)
+		r.status = "";
+	if (c->cb(c->ud, &r) < 0)
+		return -1;
+	return 0;
+}
+
+int report_runs(struct db *db, const char *supplier, int64_t limit,
+                int (*cb)(void *ud, const struct report_run *r), void *ud, struct error *err)
+{
+	struct run_ctx c = { cb, ud, err };
+	sqlite3_stmt *st;
+	int64_t sid = 0;
+
+	if (supplier && report_supplier_id(db, supplier, &sid, err) < 0)
+		return -1;
+	st = db_stmt(db,
+	             "SELECT r.id, r.supplier_id, s.slug, r.kind, r.\"trigger\", r.status,"
+	             " r.attempt, r.next_attempt_at, r.pid, r.started_at, r.finished_at,"
+	             " r.heartbeat_at, r.done, r.total, r.pages, r.bytes, r.seen, r.changed,"
+	             " r.unknown, r.invalid, r.stale, r.zeroed, r.error, r.dry_run"
+	             " FROM sync_runs r LEFT JOIN suppliers s ON s.id = r.supplier_id"
+	             " WHERE (?1 IS NULL OR r.supplier_id = ?1)"
+	             " ORDER BY r.id DESC LIMIT ?2",
+	             err);
+	if (!st)
+		return -1;
+	if (supplier)
+		sqlite3_bind_int64(st, 1, sid);
+	sqlite3_bind_int64(st, 2, limit > 0 ? limit : 0);
+	return run_rows(db, st, _("listing sync runs"), run_row, &c, err);
+}
+
+/* ---- history ---- */
+
+char *report_cursor_format(const struct report_cursor *c, char out[48])
+{
+	snprintf(out, 48, "%" PRId64 ".%" PRId64, c->recorded_at, c->id);
+	return out;
+}
+
+bool report_cursor_parse(const char *s, struct report_cursor *out)
+{
+	const char *dot;
+	char head[24];
+	size_t n;
+	int64_t at, id;
+
+	if (!s || !(dot = strchr(s, '.')))
+		return false;
+	n = (size_t)(dot - s);
+	if (n == 0 || n >= sizeof(head))
+		return false;
+	memcpy(head, s, n);
+	head[n] = '\0';
+	/* digits only: no blanks, signs or other text inside a cursor */
+	for (const char *p = s; *p; p++)
+		if (p != dot && (*p < '0' || *p > '9'))
+			return false;
+	if (!str_to_i64(head, &at) || !str_to_i64(dot + 1, &id) || id <= 0)
+		return false;
+	out->recorded_at = at;
+	out->id = id;
+	return true;
+}
+
+/* "ab%c_" -> "%ab\%c\_%" for LIKE ... ESCAPE '\'. */
+static char *like_pattern(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_putc(&b, '%');
+	for (; *s; s++) {
+		if (*s == '%' || *s == '_' || *s == '\\')
+			buf_putc(&b, '\\');
+		buf_putc(&b, *s);
+	}
+	buf_putc(&b, '%');
+	return buf_steal(&b);
+}
+
+struct hist_ctx {
+	int (*cb)(void *ud, const struct report_history_row *r);
+	void *ud;
+	struct error *err;
+	int64_t limit;
+	int64_t n;
+	bool more;
+	struct report_cursor last;
+};
+
+static int hist_row(sqlite3_stmt *st, void *p)
+{
+	struct hist_ctx *c = p;
+	struct report_history_row r;
+
+	if (c->n >= c->limit) {
+		/* the extra row fetched only to learn that another page exists */
+		c->more = true;
+		return 0;
+	}
+	memset(&r, 0, sizeof(r));
+	r.id = col_i64(st, 0);
+	r.recorded_at = col_i64(st, 1);
+	r.supplier = col_text(st, 2);
+	r.supplier_sku = col_text(st, 3);
+	r.product_id = col_i64(st, 4);
+	r.product_sku = col_text(st, 5);
+	r.product_name = col_text(st, 6);
+	r.has_prev = !col_null(st, 7);
+	r.prev = col_i64(st, 7);
+	r.new_stock = col_i64(st, 8);
+	r.source = col_text(st, 9);
+	r.run_id = col_i64(st, 10);
+	r.source_time = col_i64(st, 11);
+	if (!r.source)
+		r.source = "";
+	c->n++;
+	c->last.recorded_at = r.recorded_at;
+	c->last.id = r.id;
+	if (c->cb(c->ud, &r) < 0)
+		return -1;
+	return 0;
+}
+
+int report_history(struct db *db, const struct report_history_filter *f,
+                   int (*cb)(void *ud, const struct report_history_row *r), void *ud,
+                   bool *has_more, struct report_cursor *next, struct error *err)
+{
+	struct hist_ctx c;
+	sqlite3_stmt *st;
+	char *pattern = NULL;
+	int64_t sid = 0;
+	int ret = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.cb = cb;
+	c.ud = ud;
+	c.err = err;
+	c.limit = f->limit > 0 ? f->limit : 50;
+	if (has_more)
+		*has_more = false;
+	if (f->supplier && report_supplier_id(db, f->supplier, &sid, err) < 0)
+		goto out;
+	/* No OR around the keyset condition: with no cursor it compares with
+	 * the largest key, so an index on (recorded_at, id) serves every page. */
+	st = db_stmt(db,
+	             "SELECT l.id, l.recorded_at, s.slug, k.supplier_sku, l.product_id,"
+	             " p.sku, p.name, l.prev_stock, l.new_stock, l.source, l.run_id,"
+	             " l.source_time"
+	             " FROM stock_log l"
+	             " LEFT JOIN supplier_links k ON k.id = l.link_id"
+	             " LEFT JOIN suppliers s ON s.id = k.supplier_id"
+	             " LEFT JOIN products p ON p.id = l.product_id"
+	             " WHERE (l.recorded_at, l.id) < (?1, ?2)"
+	             " AND (?3 IS NULL OR k.supplier_sku LIKE ?3 ESCAPE '\\'"
+	             "      OR p.sku LIKE ?3 ESCAPE '\\')"
+	             " AND (?4 IS NULL OR k.supplier_id = ?4)"
+	             " AND (?5 IS NULL OR l.recorded_at >= ?5)"
+	             " AND (?6 IS NULL OR l.source = ?6)"
+	             " ORDER BY l.recorded_at DESC, l.id DESC LIMIT ?7",
+	             err);
+	if (!st)
+		goto out;
+	if (f->has_after) {
+		sqlite3_bind_int64(st, 1, f->after.recorded_at);
+		sqlite3_bind_int64(st, 2, f->after.id);
+	} else {
+		sqlite3_bind_int64(st, 1, INT64_MAX);
+		sqlite3_bind_int64(st, 2, INT64_MAX);
+	}
+	if (!str_empty(f->sku)) {
+		pattern = like_pattern(f->sku);
+		bind_text(st, 3, pattern);
+	}
+	if (f->supplier)
+		sqlite3_bind_int64(st, 4, sid);
+	if (f->since > 0)
+		sqlite3_bind_int64(st, 5, f->since);
+	if (f->source)
+		bind_text(st, 6, f->source);
+	sqlite3_bind_int64(st, 7, c.limit + 1);
+	if (run_rows(db, st, _("reading the stock history"), hist_row, &c, err) < 0)
+		goto out;
+	if (has_more)
+		*has_more = c.more;
+	if (next && c.more)
+		*next = c.last;
+	ret = 0;
+out:
+	free(pattern);
+	return ret;
+}
+
+/* ---- unknown SKUs ---- */
+
+struct unk_ctx {
+	int (*cb)(void *ud, const struct report_unknown_row *r);
+	void *ud;
+	struct error *err;
+};
+
+static int unk_row(sqlite3_stmt *st, void *p)
+{
+	struct unk_ctx *c = p;
+	struct report_unknown_row r;
+
+	memset(&r, 0, sizeof(r));
+	r.supplier = col_text(st, 0);
+	r.supplier_sku = col_text(st, 1);
+	r.first_seen = col_i64(st, 2);
+	r.last_seen = col_i64(st, 3);
+	r.has_stock = !col_null(st, 4);
+	r.last_stock = col_i64(st, 4);
+	r.times_seen = col_i64(st, 5);
+	if (!r.supplier)
+		r.supplier = "";
+	if (!r.supplier_sku)
+		r.supplier_sku = "";
+	if (c->cb(c->ud, &r) < 0)
+		return -1;
+	return 0;
+}
+
+int report_unknown(struct db *db, const char *supplier,
+                   int (*cb)(void *ud, const struct report_unknown_row *r),
+                   void *ud, struct error *err)
+{
+	struct unk_ctx c = { cb, ud, err };
+	sqlite3_stmt *st;
+	int64_t sid = 0;
+
+	if (supplier && report_supplier_id(db, supplier, &sid, err) < 0)
+		return -1;
+	st = db_stmt(db,
+	             "SELECT s.slug, u.supplier_sku, u.first_seen, u.last_seen, u.last_stock,"
+	             " u.times_seen"
+	             " FROM unknown_skus u JOIN suppliers s ON s.id = u.supplier_id"
+	             " WHERE (?1 IS NULL OR u.supplier_id = ?1)"
+	             " ORDER BY s.slug, u.last_seen DESC, u.supplier_sku",
+	             err);
+	if (!st)
+		return -1;
+	if (supplier)
+		sqlite3_bind_int64(st, 1, sid);
+	return run_rows(db, st, _("listing unknown SKUs"), unk_row, &c, err);
+}
+
+/* ---- products ---- */
+
+struct prod_ctx {
+	int (*cb)(void *ud, const struct report_product *p);
+	void *ud;
+	struct error *err;
+};
+
+static int prod_row(sqlite3_stmt *st, void *p)
+{
+	struct prod_ctx *c = p;
+	struct report_product r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = col_i64(st, 0);
+	r.sku = col_text(st, 1);
+	r.name = col_text(st, 2);
+	r.stock = col_i64(st, 3);
+	/* no availability flag stored: available means stock > 0 */
+	r.available = col_null(st, 4) ? r.stock > 0 : col_i64(st, 4) != 0;
+	r.updated_at = col_i64(st, 5);
+	if (!r.sku)
+		r.sku = "";
+	if (c->cb(c->ud, &r) < 0)
+		return -1;
+	return 0;
+}
+
+int report_products(struct db *db, int64_t changed_since,
+                    int (*cb)(void *ud, const struct report_product *p),
+                    void *ud, struct error *err)
+{
+	struct prod_ctx c = { cb, ud, err };
+	sqlite3_stmt *st;
+
+	st = db_stmt(db,
+	             "SELECT id, sku, name, stock, available, updated_at FROM products"
+	             " WHERE (?1 IS NULL OR updated_at >= ?1)"
+	             " ORDER BY sku",
+	             err);
+	if (!st)
+		return -1;
+	if (changed_since > 0)
+		sqlite3_bind_int64(st, 1, changed_since);
+	return run_rows(db, st, _("exporting products"), prod_row, &c, err);
+}

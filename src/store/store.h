@@ -64,7 +64,7 @@ int links_each(struct db *db, int64_t supplier_id,
 
 /* Recomputes the product's stock from its links (sum, max, or the first
  * supplier in priority order that has stock > 0) and writes it when changed.
- * Sets *old_stock/*new_stock (equal when unchanged) and, when sku is not
+ * Sets *old_stock and *new_stock (equal when unchanged) and, when sku is not
  * NULL, copies the product sku into sku (NUL-terminated, truncated to
  * sku_size). */
 int products_recompute(struct db *db, int64_t product_id, enum aggregate_kind agg,

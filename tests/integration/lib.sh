@@ -1,0 +1,112 @@
+# lib.sh - helpers for the integration tests (sourced, POSIX sh).
+#
+# The Makefile exports DROPSTOCK (the binary), MOCK_SUPPLIER, FIXTURES,
+# top_srcdir and top_builddir.  Every test calls ds_setup first: it gets its
+# own temporary directory $T, its own XDG directories and configuration, and
+# everything it started is stopped on exit.
+
+set -u
+
+ds_fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+ds_note() {
+	echo "# $*"
+}
+
+ds_cleanup() {
+	for pid in ${DS_PIDS:-}; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in ${DS_PIDS:-}; do
+		wait "$pid" 2>/dev/null
+	done
+	[ -n "${T:-}" ] && rm -rf "$T"
+}
+
+ds_setup() {
+	T=$(mktemp -d "${TMPDIR:-/tmp}/dropstock-test.XXXXXX") || exit 99
+	DS_PIDS=""
+	trap ds_cleanup EXIT
+	trap 'exit 1' INT TERM
+	HOME=$T/home
+	XDG_STATE_HOME=$T/state
+	XDG_CONFIG_HOME=$T/config
+	mkdir -p "$HOME" "$T/conf/suppliers.d"
+	export HOME XDG_STATE_HOME XDG_CONFIG_HOME
+	unset DROPSTOCK_CONFIG
+	LC_ALL=C.UTF-8
+	LANGUAGE=
+	export LC_ALL LANGUAGE
+	DB=$T/db.sqlite
+}
+
+# ds_conf [EXTRA-LINES]: writes $T/conf/dropstock.conf and points
+# DROPSTOCK_CONFIG at it.
+ds_conf() {
+	{
+		echo "database = \"$DB\";"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+	} > "$T/conf/dropstock.conf"
+	DROPSTOCK_CONFIG=$T/conf/dropstock.conf
+	export DROPSTOCK_CONFIG
+}
+
+# ds_supplier SLUG < body: writes suppliers.d/SLUG.conf (mode 600).
+ds_supplier() {
+	cat > "$T/conf/suppliers.d/$1.conf"
+	chmod 600 "$T/conf/suppliers.d/$1.conf"
+}
+
+# ds_mock_start [ARGS...]: starts the mock supplier; sets MOCK_URL.
+ds_mock_start() {
+	rm -f "$T/mock.port"
+	"$MOCK_SUPPLIER" --port-file "$T/mock.port" --max-seconds 300 "$@" &
+	DS_PIDS="$DS_PIDS $!"
+	i=0
+	while [ ! -s "$T/mock.port" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && ds_fail "mock supplier did not start"
+		sleep 0.05
+	done
+	MOCK_PORT=$(cat "$T/mock.port")
+	MOCK_URL="http://127.0.0.1:$MOCK_PORT"
+}
+
+# ds ARGS...: runs dropstock, output in $T/out and $T/err, status in $RC.
+ds() {
+	"$DROPSTOCK" "$@" > "$T/out" 2> "$T/err"
+	RC=$?
+	return 0
+}
+
+ds_sql() {
+	sqlite3 -batch -noheader "$DB" "$1"
+}
+
+ds_expect_rc() { # WANT MESSAGE
+	[ "$RC" = "$1" ] || {
+		echo "--- stdout"; cat "$T/out"; echo "--- stderr"; cat "$T/err"
+		ds_fail "$2: exit status $RC, expected $1"
+	}
+}
+
+ds_expect_eq() { # GOT WANT MESSAGE
+	[ "$1" = "$2" ] || ds_fail "$3: got '$1', expected '$2'"
+}
+
+ds_expect_grep() { # PATTERN FILE MESSAGE
+	grep -q -e "$1" "$2" || {
+		echo "--- $2"; cat "$2"
+		ds_fail "$3: '$1' not found"
+	}
+}
+
+ds_expect_no_grep() { # PATTERN FILE MESSAGE
+	if grep -q -e "$1" "$2"; then
+		echo "--- $2"; cat "$2"
+		ds_fail "$3: '$1' found"
+	fi
+}

@@ -1,0 +1,48 @@
+#!/bin/sh
+# check.sh - the whole test suite, as CI runs it: a normal build and a build
+# with AddressSanitizer + UndefinedBehaviorSanitizer, each running
+# `make -j2 check`; ends with the totals of both as "N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+sh tests/deps.sh || exit 1
+[ -x configure ] || ./bootstrap >/dev/null || exit 1
+
+passed=0 failed=0 skipped=0 status=0
+run_suite() { # NAME CONFIGURE-ARGS...
+	name=$1
+	shift
+	dir="$top/_build-$name"
+	mkdir -p "$dir"
+	echo "== $name build"
+	(cd "$dir" && { [ -f Makefile ] || "$top/configure" -q "$@"; } && make -j2 >build.log 2>&1) ||
+		{ tail -40 "$dir/build.log"; status=1; return; }
+	echo "== $name: make check"
+	(cd "$dir" && make -j2 check >check.log 2>&1)
+	rc=$?
+	grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' "$dir/check.log"
+	if [ $rc -ne 0 ]; then
+		status=1
+		for log in $(grep -lE '^:test-result: (FAIL|ERROR|XPASS)' $(find "$dir/tests" -name '*.trs') 2>/dev/null); do
+			echo "---- ${log%.trs}.log"
+			tail -60 "${log%.trs}.log"
+		done
+	fi
+	p=$(sed -n 's/^# PASS: *//p' "$dir/check.log" | tail -1)
+	xf=$(sed -n 's/^# XFAIL: *//p' "$dir/check.log" | tail -1)
+	f=$(sed -n 's/^# FAIL: *//p' "$dir/check.log" | tail -1)
+	xp=$(sed -n 's/^# XPASS: *//p' "$dir/check.log" | tail -1)
+	e=$(sed -n 's/^# ERROR: *//p' "$dir/check.log" | tail -1)
+	s=$(sed -n 's/^# SKIP: *//p' "$dir/check.log" | tail -1)
+	[ -n "$p" ] || { echo "$name: no test summary found"; status=1; }
+	passed=$((passed + ${p:-0} + ${xf:-0}))
+	failed=$((failed + ${f:-0} + ${xp:-0} + ${e:-0}))
+	skipped=$((skipped + ${s:-0}))
+}
+
+run_suite plain CFLAGS="-g -O2" --enable-werror
+run_suite sanitize CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	LDFLAGS="-fsanitize=address,undefined"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] || status=1
+exit $status
