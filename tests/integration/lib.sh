@@ -110,3 +110,57 @@ ds_expect_no_grep() { # PATTERN FILE MESSAGE
 		ds_fail "$3: '$1' found"
 	fi
 }
+
+# ds_links N SLUG: links products P-0000000.. to supplier SKUs SKU-0000000..
+# (the mock supplier's --generate items) through `dropstock link import`.
+ds_links() {
+	awk -v n="$1" -v s="$2" 'BEGIN {
+		print "product_sku,product_name,supplier_slug,supplier_sku"
+		for (i = 0; i < n; i++) printf "P-%07d,Product %d,%s,SKU-%07d\n", i, i, s, i
+	}' > "$T/links.csv"
+	ds link import "$T/links.csv"
+	ds_expect_rc 0 "link import"
+}
+
+# ds_expected_sum N: the sum of the mock's generated stocks, (i*7)%50.
+ds_expected_sum() {
+	awk -v n="$1" 'BEGIN { s = 0; for (i = 0; i < n; i++) s += (i * 7) % 50; print s }'
+}
+
+# ds_json_supplier SLUG URL PAGING [EXTRA-SOURCE-LINES] [EXTRA-TOP-LINES]:
+# a supplier reading the mock's JSON envelope.
+ds_json_supplier() {
+	ds_supplier "$1" <<EOC
+slug = "$1";
+name = "Mock $1";
+source = {
+	url = "$2";
+	format = "json";
+	paging = "$3";
+	page_size = 100;
+	${4:-}
+	map = {
+		items = "data.items";
+		sku = "sku";
+		stock = "stock";
+		updated_at = "updated_at";
+		success = "success";
+		message = "message";
+		total = "total";
+		next = "${DS_NEXT_FIELD:-next_cursor}";
+	};
+};
+retries = 2;
+retry_delay = 0.01;
+timeout = 5;
+${5:-}
+EOC
+}
+
+# ds_check_synced N: every link has the mock's stock.
+ds_check_synced() {
+	got=$(ds_sql "SELECT COUNT(*), COALESCE(SUM(supplier_stock),0) FROM supplier_links WHERE supplier_stock IS NOT NULL")
+	ds_expect_eq "$got" "$1|$(ds_expected_sum "$1")" "links synced (count|sum)"
+	got=$(ds_sql "SELECT SUM(stock) FROM products")
+	ds_expect_eq "$got" "$(ds_expected_sum "$1")" "product stock"
+}
