@@ -364,12 +364,18 @@ static int fetch_all(struct sync_state *st, struct http_client *http, struct err
 		if (http_get(http, url, &sink, &res, err) != 0 ||
 		    feed_parser_finish(st->parser, &meta, err) != 0 ||
 		    apply_batch(st, err) != 0) {
+			/* http errors already name the URL ("GET URL: ..."); parse and
+			 * apply errors get it here */
 			masked = http_url_mask(url, st->sup->auth.kind == AUTH_QUERY ?
 			                                st->sup->auth.param : NULL);
-			if (src->paging == PAGE_NONE)
+			if (str_startswith(err->msg, "GET ")) {
+				if (src->paging != PAGE_NONE)
+					err_prefix(err, _("page %d"), st->page);
+			} else if (src->paging == PAGE_NONE) {
 				err_prefix(err, "%s", masked);
-			else
+			} else {
 				err_prefix(err, _("page %d (%s)"), st->page, masked);
+			}
 			free(masked);
 			http_result_clear(&res);
 			feed_page_meta_clear(&meta);

@@ -15,6 +15,8 @@
  * retries fail with ERRK_TRANSIENT.  Error texts name the URL (with any
  * secret query parameter masked as "***") and the cause, including the
  * start of an error body.
+ *
+ * SFTP: when ~/.ssh/known_hosts exists, the server's host key must be in it.
  */
 #ifndef DROPSTOCK_HTTP_H
 #define DROPSTOCK_HTTP_H
@@ -26,9 +28,10 @@
 
 /* The body of a successful (2xx, or any FTP/SFTP/file transfer) response is
  * streamed to the sink.  begin() is called before the first byte of every
- * attempt, so a consumer can drop what an earlier, failed attempt delivered.
+ * attempt, so a consumer can drop what an earlier, failed attempt delivered;
+ * it is also called once for a successful attempt with an empty body.
  * data() returns 0 to go on, -1 to abort the transfer (the request then
- * fails with the error data() set). */
+ * fails with the error data() set, not retried). */
 struct http_sink {
 	int (*begin)(void *ud);
 	int (*data)(void *ud, const char *bytes, size_t len, struct error *err);
@@ -40,7 +43,8 @@ struct http_result {
 	int64_t bytes;        /* body bytes delivered to the sink (after decompression) */
 	int attempts;         /* 1 + retries made */
 	char *link_next;      /* URL from a Link: <...>; rel="next" header, or NULL; caller frees via http_result_clear */
-	char *content_type;
+	char *content_type;   /* Content-Type of the response, or NULL */
+	int connects;         /* new connections opened (0: an open one was reused) */
 };
 void http_result_clear(struct http_result *r);
 
@@ -50,7 +54,10 @@ struct http_client;
 struct http_client *http_client_new(const struct supplier_conf *sup, const char *ua_extra);
 void http_client_free(struct http_client *c);
 
-/* GET url (auth query parameter added here when auth.kind is AUTH_QUERY). */
+/* GET url (auth query parameter added here when auth.kind is AUTH_QUERY and
+ * the URL does not carry that parameter already).  res is filled from
+ * scratch (zeroed first): call http_result_clear() on it before reusing it.
+ * On failure res->status/attempts tell what the last attempt saw. */
 int http_get(struct http_client *c, const char *url, const struct http_sink *sink,
              struct http_result *res, struct error *err);
 
@@ -62,10 +69,26 @@ int http_get_buf(struct http_client *c, const char *url, struct buf *out,
 char *http_url_add_param(const char *url, const char *param, const char *value);
 
 /* Copy of url with the value of query parameter `param` replaced by "***"
- * (for logs and errors).  param NULL -> plain copy.  Caller frees. */
+ * (for logs and errors).  A password in the URL's user info
+ * (ftp://user:secret@host/) is masked too.  param NULL -> no query
+ * parameter masked.  Caller frees. */
 char *http_url_mask(const char *url, const char *param);
 
-/* Global init/cleanup (curl_global_init); call once from main. */
+/* Parses Link header value(s) (several headers joined with ", ") and
+ * returns the URL of the link with rel="next" (rel quoted or not, in any
+ * order among the links), resolved against base_url when relative; NULL when
+ * there is none.  http_get fills res->link_next with this.  Caller frees. */
+char *http_link_next(const char *link_values, const char *base_url);
+
+/* Optional: cancelled(ud) is polled during transfers and waits (at least
+ * every 100 ms while waiting, about once a second during a stalled
+ * transfer); when it returns non-zero the request stops at once and fails
+ * with ERRK_INTERRUPTED.  Pass NULL to remove. */
+void http_client_set_cancel(struct http_client *c, int (*cancelled)(void *ud), void *ud);
+
+/* Global init/cleanup (curl_global_init); call once from main.  Init also
+ * ignores SIGPIPE (curl runs with CURLOPT_NOSIGNAL, and a write to a closed
+ * TLS connection would otherwise kill the process). */
 void http_global_init(void);
 void http_global_cleanup(void);
 

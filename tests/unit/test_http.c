@@ -1,2 +1,975 @@
+/* test_http.c - src/feed/http against the mock supplier (tests/mock). */
 #include "config.h"
-int main(void) { return 0; }
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <zlib.h>
+
+#include "feed/http.h"
+#include "tap.h"
+
+static char tmpdir[512];
+static const char *mock_bin;
+
+/* ---- helpers ---- */
+
+static char *tpath(const char *name)
+{
+	return xasprintf("%s/%s", tmpdir, name);
+}
+
+static void write_file(const char *name, const void *data, size_t len)
+{
+	char *p = tpath(name);
+	FILE *f = fopen(p, "wb");
+
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		fprintf(stderr, "cannot write %s\n", p);
+		exit(99);
+	}
+	free(p);
+}
+
+static void write_gz(const char *name, const char *const *members, int n)
+{
+	char *p = tpath(name);
+	FILE *f = fopen(p, "wb");
+
+	if (!f)
+		exit(99);
+	/* each member is a complete gzip stream; concatenated ones are valid gzip */
+	for (int i = 0; i < n; i++) {
+		z_stream zs;
+		unsigned char out[65536];
+
+		memset(&zs, 0, sizeof(zs));
+		if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			exit(99);
+		zs.next_in = (Bytef *)members[i];
+		zs.avail_in = (uInt)strlen(members[i]);
+		zs.next_out = out;
+		zs.avail_out = sizeof(out);
+		if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
+			exit(99);
+		fwrite(out, 1, sizeof(out) - zs.avail_out, f);
+		deflateEnd(&zs);
+	}
+	fclose(f);
+	free(p);
+}
+
+static void rm_tmpdir(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char *p;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		p = tpath(e->d_name);
+		unlink(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(tmpdir);
+}
+
+struct mock {
+	pid_t pid;
+	int port;
+	char *name;
+};
+
+/* Starts the mock with the given extra arguments (NULL-terminated). */
+static int mock_start(struct mock *m, const char *name, ...)
+{
+	const char *argv[64];
+	char *pf = NULL;
+	int argc = 0, rc = -1;
+	va_list ap;
+	const char *a;
+
+	m->pid = -1;
+	m->port = 0;
+	m->name = xstrdup(name);
+	pf = xasprintf("%s/%s.port", tmpdir, name);
+	argv[argc++] = mock_bin;
+	argv[argc++] = "--port-file";
+	argv[argc++] = pf;
+	argv[argc++] = "--max-seconds";
+	argv[argc++] = "120";
+	va_start(ap, name);
+	while ((a = va_arg(ap, const char *)) != NULL && argc < 62)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+
+	m->pid = fork();
+	if (m->pid < 0)
+		goto out;
+	if (m->pid == 0) {
+		execv(mock_bin, (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(pf, "r");
+		int status;
+
+		if (f) {
+			if (fscanf(f, "%d", &m->port) == 1 && m->port > 0)
+				rc = 0;
+			fclose(f);
+			if (rc == 0)
+				break;
+		}
+		if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
+			m->pid = -1;
+			break;
+		}
+		struct timespec ts = { 0, 10 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+out:
+	if (rc != 0) {
+		fprintf(stderr, "# mock %s did not start\n", name);
+		if (m->pid > 0) {
+			kill(m->pid, SIGTERM);
+			waitpid(m->pid, NULL, 0);
+		}
+		m->pid = -1;
+		free(m->name);
+		m->name = NULL;
+	}
+	unlink(pf);
+	free(pf);
+	return rc;
+}
+
+static void mock_stop(struct mock *m)
+{
+	int status = 0;
+
+	if (m->pid > 0) {
+		kill(m->pid, SIGTERM);
+		waitpid(m->pid, &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			printf("# mock %s ended with status %d\n", m->name, status);
+	}
+	m->pid = -1;
+	free(m->name);
+	m->name = NULL;
+}
+
+static char *murl(const struct mock *m, const char *path)
+{
+	return xasprintf("http://127.0.0.1:%d%s", m->port, path);
+}
+
+struct collect {
+	struct buf body;
+	int begins;
+	int fail_after;     /* data() fails once this many bytes were seen; 0 = never */
+};
+
+static int c_begin(void *ud)
+{
+	struct collect *c = ud;
+
+	c->begins++;
+	buf_reset(&c->body);
+	return 0;
+}
+
+static int c_data(void *ud, const char *bytes, size_t len, struct error *err)
+{
+	struct collect *c = ud;
+
+	buf_append(&c->body, bytes, len);
+	if (c->fail_after > 0 && c->body.len >= (size_t)c->fail_after)
+		return err_set(err, ERRK_PERMANENT, "consumer says no");
+	return 0;
+}
+
+static void sup_init(struct supplier_conf *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->slug = (char *)"test";
+	s->name = (char *)"Test";
+	s->active = true;
+	s->timeout_ms = 5000;
+	s->connect_timeout_ms = 2000;
+	s->max_bytes = 10 * 1024 * 1024;
+	s->retries = 3;
+	s->retry_delay_ms = 10;
+	s->max_retry_wait_ms = 5000;
+}
+
+/* One GET through a fresh collector. */
+static int get(struct http_client *hc, const char *url, struct collect *col,
+               struct http_result *res, struct error *err)
+{
+	struct http_sink sink = { c_begin, c_data, col };
+
+	buf_free(&col->body);
+	col->begins = 0;
+	http_result_clear(res);
+	err_clear(err);
+	return http_get(hc, url, &sink, res, err);
+}
+
+static char *read_log(const char *name)
+{
+	char *p = tpath(name);
+	char *s = file_read_all(p, NULL, NULL);
+
+	free(p);
+	return s ? s : xstrdup("");
+}
+
+static int count_substr(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+static const char sample_json[] =
+	"[{\"sku\":\"A-1\",\"stock\":5},{\"sku\":\"A-2\",\"stock\":\"in stock\"},"
+	"{\"sku\":\"A-3\",\"stock\":0}]\n";
+
+/* ---- pure functions ---- */
+
+static void test_url_helpers(void)
+{
+	char *s;
+
+	s = http_url_add_param("http://h/x", "page", "2");
+	is_str(s, "http://h/x?page=2", "add_param: first parameter gets ?");
+	free(s);
+	s = http_url_add_param("http://h/x?a=1", "b", "x y&z=/");
+	is_str(s, "http://h/x?a=1&b=x%20y%26z%3D%2F", "add_param: & and value encoded");
+	free(s);
+	s = http_url_add_param("http://h/x?", "b", "1");
+	is_str(s, "http://h/x?b=1", "add_param: after a bare ?");
+	free(s);
+	s = http_url_add_param("http://h/x?a=1&", "b", "1");
+	is_str(s, "http://h/x?a=1&b=1", "add_param: after a trailing &");
+	free(s);
+	s = http_url_add_param("http://h/x#frag", "b", "1");
+	is_str(s, "http://h/x?b=1#frag", "add_param: goes before the fragment");
+	free(s);
+	s = http_url_add_param("http://h/x", "b", "\xc3\xa9-_.~");
+	is_str(s, "http://h/x?b=%C3%A9-_.~", "add_param: UTF-8 encoded, unreserved kept");
+	free(s);
+
+	s = http_url_mask("https://h/p?api_key=SECRET&page=2", "api_key");
+	is_str(s, "https://h/p?api_key=***&page=2", "mask: first parameter");
+	free(s);
+	s = http_url_mask("https://h/p?page=2&api_key=SECRET", "api_key");
+	is_str(s, "https://h/p?page=2&api_key=***", "mask: last parameter");
+	free(s);
+	s = http_url_mask("https://h/p?xapi_key=1&api_key=S#api_key=frag", "api_key");
+	is_str(s, "https://h/p?xapi_key=1&api_key=***#api_key=frag",
+	       "mask: only the exact name, not in the fragment");
+	free(s);
+	s = http_url_mask("https://h/p?api_key=S", NULL);
+	is_str(s, "https://h/p?api_key=S", "mask: NULL param copies");
+	free(s);
+	s = http_url_mask("sftp://bob:pw@h:22/feed.csv", NULL);
+	is_str(s, "sftp://bob:***@h:22/feed.csv", "mask: password in user info");
+	free(s);
+	s = http_url_mask("https://h/p", "api_key");
+	is_str(s, "https://h/p", "mask: no query");
+	free(s);
+
+	s = http_link_next("<https://a/p2>; rel=\"next\", <https://a/p9>; rel=\"last\"", NULL);
+	is_str(s, "https://a/p2", "link: next first");
+	free(s);
+	s = http_link_next("<https://a/p9>; rel=\"last\", <https://a/p2>; rel=next", NULL);
+	is_str(s, "https://a/p2", "link: next second, unquoted rel");
+	free(s);
+	s = http_link_next("<https://a/p1>; rel=\"prev\"; title=\"a, b\", <https://a/p3>; rel=\"prev next\"",
+	                   NULL);
+	is_str(s, "https://a/p3", "link: quoted comma, rel list");
+	free(s);
+	s = http_link_next("</items?page=3&limit=5>; rel=\"next\"", "http://h:8/items?page=2&limit=5");
+	is_str(s, "http://h:8/items?page=3&limit=5", "link: relative to the request URL");
+	free(s);
+	s = http_link_next("<p3>; REL=\"Next\"", "http://h/a/b");
+	is_str(s, "http://h/a/p3", "link: relative path, case-insensitive");
+	free(s);
+	s = http_link_next("<https://a/p9>; rel=\"last\"", NULL);
+	ok(s == NULL, "link: no next -> NULL");
+	free(s);
+	s = http_link_next("garbage, <https://a/x>; rel=\"nextpage\"", NULL);
+	ok(s == NULL, "link: garbage and a near miss -> NULL");
+	free(s);
+}
+
+/* ---- plain transfers, keep-alive, gzip, sizes ---- */
+
+static void test_basic(void)
+{
+	struct mock m;
+	struct supplier_conf sup;
+	struct http_client *hc;
+	struct collect col = { BUF_INIT, 0, 0 };
+	struct http_result res = { 0 };
+	struct error err = { 0 };
+	char *url, *want, *log;
+	char big[20000];
+	const char *members[2] = { "hello ", "world\n" };
+
+	write_file("sample.json", sample_json, strlen(sample_json));
+	{
+		const char *one[1] = { sample_json };
+		write_gz("sample.json.gz", one, 1);
+	}
+	write_gz("multi.gz", members, 2);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	{
+		const char *one[1] = { big };
+		write_gz("big.txt.gz", one, 1);
+	}
+	write_file("bad.gz", "\x1f\x8b\x08\x00garbage-garbage-garbage", 27);
+
+	if (mock_start(&m, "basic", "--generate", "25", "--root", tmpdir, "--gzip", "--log",
+	               (url = tpath("basic.log")), NULL) != 0) {
+		free(url);
+		ok(0, "mock started");
+		return;
+	}
+	free(url);
+	sup_init(&sup);
+	hc = http_client_new(&sup, "test-suite");
+
+	url = murl(&m, "/items?page=1&limit=10");
+	ok(get(hc, url, &col, &res, &err) == 0, "page 1: GET succeeds (%s)", err.msg);
+	is_int(res.status, 200, "page 1: status 200");
+	is_int(res.attempts, 1, "page 1: one attempt");
+	is_int(col.begins, 1, "page 1: begin called once");
+	is_int(res.bytes, (long long)col.body.len, "page 1: bytes counted");
+	like(buf_str(&col.body), "{\"success\":true,\"total\":25", "page 1: envelope");
+	like(buf_str(&col.body), "SKU-0000009", "page 1: last item of the page");
+	ok(!strstr(buf_str(&col.body), "SKU-0000010"), "page 1: not the next page");
+	like(res.content_type, "application/json", "page 1: content type");
+	is_int(res.connects, 1, "page 1: one new connection");
+	want = murl(&m, "/items?page=2&limit=10");
+	is_str(res.link_next, want, "page 1: Link rel=next parsed");
+	free(want);
+	free(url);
+
+	url = xstrdup(res.link_next ? res.link_next : "");
+	ok(get(hc, url, &col, &res, &err) == 0, "page 2 via link: GET succeeds (%s)", err.msg);
+	is_int(res.connects, 0, "page 2: connection reused (keep-alive)");
+	like(buf_str(&col.body), "SKU-0000019", "page 2: items");
+	free(url);
+	url = murl(&m, "/items?page=3&limit=10");
+	ok(get(hc, url, &col, &res, &err) == 0, "page 3: GET succeeds");
+	ok(res.link_next == NULL, "page 3: last page has no Link next");
+	free(url);
+
+	/* the mock really sends gzip when asked: check with plain libcurl */
+	url = murl(&m, "/static/sample.json");
+	{
+		CURL *h = curl_easy_init();
+		struct curl_slist *hd = curl_slist_append(NULL, "Accept-Encoding: gzip");
+		struct collect raw = { BUF_INIT, 0, 0 };
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+		curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fwrite);
+		{
+			char *rawp = tpath("raw.out");
+			FILE *f = fopen(rawp, "wb");
+			curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+			ok(curl_easy_perform(h) == CURLE_OK, "raw libcurl GET of a static file");
+			fclose(f);
+			raw.body.data = file_read_all(rawp, &raw.body.len, NULL);
+			free(rawp);
+		}
+		ok(raw.body.len > 2 && (unsigned char)raw.body.data[0] == 0x1f &&
+		   (unsigned char)raw.body.data[1] == 0x8b,
+		   "mock answers with Content-Encoding: gzip when asked");
+		free(raw.body.data);
+		curl_slist_free_all(hd);
+		curl_easy_cleanup(h);
+	}
+	ok(get(hc, url, &col, &res, &err) == 0, "gzip content-encoding: GET succeeds");
+	is_str(buf_str(&col.body), sample_json, "gzip content-encoding: decoded body");
+	is_int(res.bytes, (long long)strlen(sample_json), "gzip content-encoding: bytes after decoding");
+	free(url);
+
+	url = murl(&m, "/static/sample.json.gz");
+	ok(get(hc, url, &col, &res, &err) == 0, ".gz file: GET succeeds (%s)", err.msg);
+	is_str(buf_str(&col.body), sample_json, ".gz file: inflated from the magic bytes");
+	like(res.content_type, "application/gzip", ".gz file: served as application/gzip");
+	free(url);
+
+	url = murl(&m, "/static/multi.gz");
+	ok(get(hc, url, &col, &res, &err) == 0, "multi-member .gz: GET succeeds (%s)", err.msg);
+	is_str(buf_str(&col.body), "hello world\n", "multi-member .gz: all members inflated");
+	free(url);
+
+	url = murl(&m, "/static/bad.gz");
+	ok(get(hc, url, &col, &res, &err) != 0, "corrupt .gz fails");
+	is_int(err.kind, ERRK_PERMANENT, "corrupt .gz: permanent");
+	like(err.msg, "gzip", "corrupt .gz: says gzip (%s)", err.msg);
+	like(err.msg, "/static/bad.gz", "corrupt .gz: names the URL");
+	free(url);
+
+	url = murl(&m, "/static/missing.json");
+	ok(get(hc, url, &col, &res, &err) != 0, "404 fails");
+	is_int(err.kind, ERRK_PERMANENT, "404: permanent");
+	is_int(res.attempts, 1, "404: not retried");
+	is_int(res.status, 404, "404: status kept");
+	like(err.msg, "HTTP 404 Not Found", "404: message (%s)", err.msg);
+	like(err.msg, "no such file", "404: start of the error body");
+	is_int(col.begins, 0, "404: error body not passed to the sink");
+	free(url);
+
+	/* the consumer stops the transfer */
+	col.fail_after = 10;
+	url = murl(&m, "/items?page=1&limit=10");
+	ok(get(hc, url, &col, &res, &err) != 0, "sink error stops the transfer");
+	is_str(err.msg, "consumer says no", "sink error: the sink's message");
+	is_int(res.attempts, 1, "sink error: not retried");
+	col.fail_after = 0;
+
+	{
+		struct buf b = BUF_INIT;
+		http_result_clear(&res);
+		ok(http_get_buf(hc, url, &b, &res, &err) == 0, "http_get_buf succeeds");
+		like(buf_str(&b), "SKU-0000000", "http_get_buf: body");
+		buf_free(&b);
+	}
+	free(url);
+	http_client_free(hc);
+
+	/* size limits: on the wire, and after decompression */
+	sup.max_bytes = 100;
+	hc = http_client_new(&sup, NULL);
+	url = murl(&m, "/items?page=1&limit=10");
+	ok(get(hc, url, &col, &res, &err) != 0, "max_bytes: large response refused");
+	is_int(err.kind, ERRK_PERMANENT, "max_bytes: permanent");
+	like(err.msg, "larger than 100 bytes", "max_bytes: message (%s)", err.msg);
+	free(url);
+	http_client_free(hc);
+	sup.max_bytes = 1000;
+	hc = http_client_new(&sup, NULL);
+	url = murl(&m, "/static/big.txt.gz");
+	ok(get(hc, url, &col, &res, &err) != 0, "max_bytes: small .gz inflating past the limit refused");
+	like(err.msg, "larger than 1000 bytes", "max_bytes after inflate: message (%s)", err.msg);
+	ok(col.body.len <= 1000, "max_bytes after inflate: no more than the limit delivered");
+	free(url);
+	http_client_free(hc);
+
+	mock_stop(&m);
+	log = read_log("basic.log");
+	like(log, "GET /items?page=1&limit=10 auth=- key=- accept-encoding=", "mock log: request line");
+	like(log, "gzip", "mock log: client offers gzip");
+	free(log);
+	buf_free(&col.body);
+	http_result_clear(&res);
+}
+
+/* ---- auth ---- */
+
+static void auth_case(const char *label, const char *mock_flag, const char *mock_value,
+                      struct supplier_conf *good, struct supplier_conf *bad, const char *path)
+{
+	struct mock m;
+	struct http_client *hc;
+	struct collect col = { BUF_INIT, 0, 0 };
+	struct http_result res = { 0 };
+	struct error err = { 0 };
+	char *url;
+
+	if (mock_start(&m, label, mock_flag, mock_value, "--generate", "3", NULL) != 0) {
+		ok(0, "%s: mock started", label);
+		return;
+	}
+	url = murl(&m, path);
+	hc = http_client_new(good, NULL);
+	ok(get(hc, url, &col, &res, &err) == 0, "%s: right credentials accepted (%s)", label, err.msg);
+	like(buf_str(&col.body), "SKU-0000002", "%s: body", label);
+	http_client_free(hc);
+
+	hc = http_client_new(bad, NULL);
+	ok(get(hc, url, &col, &res, &err) != 0, "%s: wrong credentials refused", label);
+	is_int(err.kind, ERRK_PERMANENT, "%s: 401 is permanent", label);
+	is_int(res.attempts, 1, "%s: 401 not retried", label);
+	like(err.msg, "HTTP 401", "%s: message names the status (%s)", label, err.msg);
+	if (bad->auth.kind == AUTH_QUERY) {
+		like(err.msg, "api_key=***", "%s: key masked in the message", label);
+		ok(!strstr(err.msg, "wrong-secret"), "%s: secret not in the message", label);
+	}
+	http_client_free(hc);
+	free(url);
+	mock_stop(&m);
+	buf_free(&col.body);
+	http_result_clear(&res);
+}
+
+static void test_auth(void)
+{
+	struct supplier_conf good, bad;
+	struct mock m;
+	struct http_client *hc;
+	struct collect col = { BUF_INIT, 0, 0 };
+	struct http_result res = { 0 };
+	struct error err = { 0 };
+	char *url, *logp, *log;
+
+	sup_init(&good);
+	sup_init(&bad);
+	good.auth.kind = bad.auth.kind = AUTH_BEARER;
+	good.auth.token.value = (char *)"tok-123";
+	bad.auth.token.value = (char *)"tok-999";
+	auth_case("bearer", "--require-bearer", "tok-123", &good, &bad, "/items");
+
+	good.auth.kind = bad.auth.kind = AUTH_HEADER;
+	good.auth.header = bad.auth.header = (char *)"X-Api-Key";
+	auth_case("header", "--require-header", "X-Api-Key:tok-123", &good, &bad, "/items.csv");
+
+	good.auth.kind = bad.auth.kind = AUTH_BASIC;
+	good.auth.username = bad.auth.username = (char *)"bob";
+	good.auth.password.value = (char *)"s3cret";
+	bad.auth.password.value = (char *)"nope";
+	auth_case("basic", "--require-basic", "bob:s3cret", &good, &bad, "/items.xml");
+
+	sup_init(&good);
+	sup_init(&bad);
+	good.auth.kind = bad.auth.kind = AUTH_QUERY;
+	good.auth.param = bad.auth.param = (char *)"api_key";
+	good.auth.token.value = (char *)"k&1";
+	bad.auth.token.value = (char *)"wrong-secret";
+	auth_case("query", "--require-query", "api_key=k&1", &good, &bad, "/items?page=1&limit=5");
+
+	/* the query key is not added twice when a next URL already carries it */
+	logp = tpath("query2.log");
+	if (mock_start(&m, "query2", "--require-query", "api_key=k&1", "--generate", "3", "--log",
+	               logp, NULL) == 0) {
+		hc = http_client_new(&good, NULL);
+		url = murl(&m, "/items?limit=2&api_key=k%261");
+		ok(get(hc, url, &col, &res, &err) == 0, "query: URL already holding the key works (%s)",
+		   err.msg);
+		free(url);
+		http_client_free(hc);
+		mock_stop(&m);
+		log = read_log("query2.log");
+		is_int(count_substr(log, "api_key="), 1, "query: key sent once");
+		free(log);
+	}
+	free(logp);
+
+	/* the bearer token travels in the header */
+	logp = tpath("bearer2.log");
+	if (mock_start(&m, "bearer2", "--generate", "1", "--log", logp, NULL) == 0) {
+		sup_init(&good);
+		good.auth.kind = AUTH_BEARER;
+		good.auth.token.value = (char *)"tok-123";
+		hc = http_client_new(&good, NULL);
+		url = murl(&m, "/items");
+		get(hc, url, &col, &res, &err);
+		free(url);
+		http_client_free(hc);
+		mock_stop(&m);
+		log = read_log("bearer2.log");
+		like(log, "auth=Bearer tok-123 key=-", "bearer: Authorization header sent");
+		free(log);
+	}
+	free(logp);
+
+	/* a token with a line break is never sent */
+	sup_init(&bad);
+	bad.auth.kind = AUTH_HEADER;
+	bad.auth.header = (char *)"X-Api-Key";
+	bad.auth.token.value = (char *)"a\r\nX-Evil: 1";
+	hc = http_client_new(&bad, NULL);
+	ok(get(hc, "http://127.0.0.1:1/", &col, &res, &err) != 0 && err.kind == ERRK_CONFIG,
+	   "header auth: token with a line break refused");
+	http_client_free(hc);
+	buf_free(&col.body);
+	http_result_clear(&res);
+}
+
+/* ---- retries ---- */
+
+static void test_retries(void)
+{
+	struct mock m;
+	struct supplier_conf sup;
+	struct http_client *hc;
+	struct collect col = { BUF_INIT, 0, 0 };
+	struct http_result res = { 0 };
+	struct error err = { 0 };
+	char *url;
+	int64_t t0, el;
+
+	sup_init(&sup);
+
+	/* 500 once, then fine */
+	if (mock_start(&m, "f500once", "--generate", "5", "--fail-status", "500", "--fail-count", "1",
+	               NULL) == 0) {
+		hc = http_client_new(&sup, NULL);
+		url = murl(&m, "/items?page=1&limit=5");
+		ok(get(hc, url, &col, &res, &err) == 0, "500 then 200: succeeds (%s)", err.msg);
+		is_int(res.attempts, 2, "500 then 200: two attempts");
+		is_int(col.begins, 1, "500 then 200: error body not given to the sink");
+		like(buf_str(&col.body), "SKU-0000004", "500 then 200: body");
+		free(url);
+		http_client_free(hc);
+		mock_stop(&m);
+	}
+
+	/* 500 for ever */
+	if (mock_start(&m, "f500", "--generate", "5", "--fail-status", "500", NULL) == 0) {
+		sup.retries = 2;
+		sup.auth.kind = AUTH_QUERY;
+		sup.auth.param = (char *)"api_key";
+		sup.auth.token.value = (char *)"TOPSECRET";
+		hc = http_client_new(&sup, NULL);
+		url = murl(&m, "/items?page=1&limit=5");
+		ok(get(hc, url, &col, &res, &err) != 0, "500 always: fails");
+		is_int(err.kind, ERRK_TRANSIENT, "500 always: transient");
+		is_int(res.attempts, 3, "500 always: 1 + retries attempts");
+		like(err.msg, "HTTP 500 Internal Server Error after 3 attempts", "500 always: message (%s)",
+		     err.msg);
+		like(err.msg, "simulated failure", "500 always: start of the body");
+		like(err.msg, "api_key=***", "500 always: URL masked");
+		ok(!strstr(err.msg, "TOPSECRET"), "500 always: secret absent");
+		free(url);
+		http_client_free(hc);
+		mock_stop(&m);
+		sup_init(&sup);
+	}
+
+	/* 429 with Retry-After: 1 */
+	if (mock_start(&m, "f429", "--generate", "5", "--fail-status", "429", "--fail-count", "1",
+	               "--retry-after", "1", NULL) == 0) {
+		hc = http_client_new(&sup, NULL);
+		url = murl(&m, "/items");
+		t0 = time_mono_ms();
+		ok(get(hc, url, &col, &res, &err) == 0, "429 + Retry-After: succeeds (%s)", err.msg);
+		el = time_mono_ms() - t0;
+		ok(el >= 900, "429 + Retry-After: waited about 1 s (%lld ms)", (long long)el);
+		ok(el < 4000, "429 + Retry-After: not much longer (%lld ms)", (long long)el);
+		is_int(res.attempts, 2, "429 + Retry-After: two attempts");
+		free(url);
+		http_client_free(hc);
+		mock_stop(&m);
+	}
+
+	/* Retry-After far in the future is capped by max_retry_wait_ms */
+	if (mock_start(&m, "f429cap", "--generate", "5", "--fail-status", "429", "--fail-count", "1",
+	               "--retry-after", "30", NULL) == 0) {
+		sup.max_retry_wait_ms = 200;
+		hc = http_client_new(&sup, NULL);
+		url = murl(&m, "/items");
+		t0 = time_mono_ms();
+		ok(get(hc, url, &col, &res, &err) == 0, "Retry-After 30 capped: succeeds");
+		el = time_mono_ms() - t0;
+		ok(el >= 150 && el < 5000, "Retry-After 30 capped at 200 ms (%lld ms)", (long long)el);
+		free(url);
+		http_client_free(hc);
+		mock_stop(&m);
+		sup_init(&sup);
+	}
+
+	/* 503 with X-Ratelimit-Reset: 1 */
+	if (mock_start(&m, "f503", "--generate", "5", "--fail-status", "503", "--fail-count", "1",
+	               "--ratelimit-reset", "1", NULL) == 0) {
+		hc = http_client_new(&sup, NULL);
+		url = murl(&m, "/items");
+		t0 = time_mono_ms();
+		ok(get(hc, url, &col, &res, &err) == 0, "503 + X-Ratelimit-Reset: succeeds");
+		el = time_mono_ms() - t0;
+		ok(el >= 900, "503 + X-Ratelimit-Reset: waited about 1 s (%lld ms)", (long long)el);
+		free(url);
+		http_client_free(hc);
+		mock_stop(&m);
+	}
+
+	/* Retry-After as an HTTP date (1 s resolution: now + 2 s waits 1..2 s) */
+	if (mock_start(&m, "f429date", "--generate", "5", "--fail-status", "429", "--fail-count", "1",
+	               "--retry-after-date", "2", NULL) == 0) {
+		hc = http_client_new(&sup, NULL);
+		url = murl(&m, "/items");
+		t0 = time_mono_ms();
+		ok(get(hc, url, &col, &res, &err) == 0, "Retry-After date: succeeds");
+		el = time_mono_ms() - t0;
+		ok(el >= 500, "Retry-After date: waited (%lld ms)", (long long)el);
+		free(url);
+		http_client_free(hc);
+		mock_stop(&m);
+	}
+
+	/* timeouts, and a delay on one page only */
+	if (mock_start(&m, "slow", "--generate", "20", "--delay-ms", "3000", "--delay-page", "2",
+	               NULL) == 0) {
+		sup.timeout_ms = 300;
+		sup.retries = 1;
+		hc = http_client_new(&sup, NULL);
+		url = murl(&m, "/items?page=1&limit=10");
+		ok(get(hc, url, &col, &res, &err) == 0, "delay on page 2 only: page 1 fine");
+		free(url);
+		url = murl(&m, "/items?page=2&limit=10");
+		t0 = time_mono_ms();
+		ok(get(hc, url, &col, &res, &err) != 0, "timeout: fails");
+		el = time_mono_ms() - t0;
+		is_int(err.kind, ERRK_TRANSIENT, "timeout: transient");
+		is_int(res.attempts, 2, "timeout: retried");
+		like(err.msg, "timed out after 300 ms", "timeout: message (%s)", err.msg);
+		like(err.msg, "2 attempts", "timeout: names the attempts");
+		ok(el < 2500, "timeout: did not wait for the server (%lld ms)", (long long)el);
+		free(url);
+		http_client_free(hc);
+		mock_stop(&m);
+		sup_init(&sup);
+	}
+
+	/* truncated bodies */
+	if (mock_start(&m, "trunc", "--generate", "50", "--truncate-page", "1", NULL) == 0) {
+		sup.retries = 2;
+		hc = http_client_new(&sup, NULL);
+		url = murl(&m, "/items?page=1&limit=50");
+		ok(get(hc, url, &col, &res, &err) != 0, "truncated always: fails");
+		is_int(err.kind, ERRK_TRANSIENT, "truncated always: transient");
+		is_int(res.attempts, 3, "truncated always: retried");
+		is_int(col.begins, 3, "truncated always: begin() once per attempt");
+		like(err.msg, "3 attempts", "truncated always: message (%s)", err.msg);
+		free(url);
+		http_client_free(hc);
+		mock_stop(&m);
+		sup_init(&sup);
+	}
+	if (mock_start(&m, "trunc1", "--generate", "50", "--truncate-page", "1", "--truncate-count",
+	               "1", NULL) == 0) {
+		hc = http_client_new(&sup, NULL);
+		url = murl(&m, "/items?page=1&limit=50");
+		ok(get(hc, url, &col, &res, &err) == 0, "truncated once: succeeds (%s)", err.msg);
+		is_int(res.attempts, 2, "truncated once: two attempts");
+		is_int(col.begins, 2, "truncated once: begin() called again");
+		ok(col.body.len > 3 && strcmp(col.body.data + col.body.len - 3, "]}}") == 0 &&
+		   strncmp(col.body.data, "{\"success\"", 10) == 0,
+		   "truncated once: the sink holds exactly one whole body");
+		is_int(res.bytes, (long long)col.body.len, "truncated once: bytes of the good attempt");
+		free(url);
+		http_client_free(hc);
+		mock_stop(&m);
+	}
+
+	/* empty 200 body */
+	if (mock_start(&m, "empty", "--generate", "5", "--empty-body", NULL) == 0) {
+		hc = http_client_new(&sup, NULL);
+		url = murl(&m, "/items");
+		ok(get(hc, url, &col, &res, &err) == 0, "empty body: succeeds");
+		is_int(col.begins, 1, "empty body: begin() still called once");
+		is_int(res.bytes, 0, "empty body: 0 bytes");
+		free(url);
+		http_client_free(hc);
+		mock_stop(&m);
+	}
+
+	/* nothing listening */
+	sup.retries = 1;
+	hc = http_client_new(&sup, NULL);
+	ok(get(hc, "http://127.0.0.1:1/items", &col, &res, &err) != 0, "connection refused: fails");
+	is_int(err.kind, ERRK_TRANSIENT, "connection refused: transient");
+	is_int(res.attempts, 2, "connection refused: retried");
+	like(err.msg, "could not connect", "connection refused: message (%s)", err.msg);
+	http_client_free(hc);
+
+	buf_free(&col.body);
+	http_result_clear(&res);
+}
+
+/* ---- cancel ---- */
+
+static int64_t cancel_deadline;
+
+static int cancel_after(void *ud)
+{
+	(void)ud;
+	return time_mono_ms() >= cancel_deadline;
+}
+
+static void test_cancel(void)
+{
+	struct mock m;
+	struct supplier_conf sup;
+	struct http_client *hc;
+	struct collect col = { BUF_INIT, 0, 0 };
+	struct http_result res = { 0 };
+	struct error err = { 0 };
+	char *url;
+	int64_t t0, el;
+
+	if (mock_start(&m, "hang", "--generate", "5", "--delay-ms", "5000", NULL) != 0)
+		return;
+	sup_init(&sup);
+	sup.timeout_ms = 20000;
+	hc = http_client_new(&sup, NULL);
+	http_client_set_cancel(hc, cancel_after, NULL);
+	url = murl(&m, "/items");
+	t0 = time_mono_ms();
+	cancel_deadline = t0 + 200;
+	ok(get(hc, url, &col, &res, &err) != 0, "cancel: hanging transfer stopped");
+	el = time_mono_ms() - t0;
+	is_int(err.kind, ERRK_INTERRUPTED, "cancel: ERRK_INTERRUPTED (%s)", err.msg);
+	ok(el < 2500, "cancel: promptly (%lld ms)", (long long)el);
+	free(url);
+	http_client_free(hc);
+	mock_stop(&m);
+	buf_free(&col.body);
+	http_result_clear(&res);
+}
+
+/* ---- other protocols, rate limits ---- */
+
+static void test_protocols(void)
+{
+	struct supplier_conf sup;
+	struct http_client *hc;
+	struct collect col = { BUF_INIT, 0, 0 };
+	struct http_result res = { 0 };
+	struct error err = { 0 };
+	char *url;
+
+	sup_init(&sup);
+	hc = http_client_new(&sup, NULL);
+	url = xasprintf("file://%s/sample.json", tmpdir);
+	ok(get(hc, url, &col, &res, &err) == 0, "file:// URL read (%s)", err.msg);
+	is_str(buf_str(&col.body), sample_json, "file://: body");
+	is_int(res.status, 0, "file://: no HTTP status");
+	is_int(col.begins, 1, "file://: begin called");
+	free(url);
+	url = xasprintf("file://%s/sample.json.gz", tmpdir);
+	ok(get(hc, url, &col, &res, &err) == 0, "file:// .gz read");
+	is_str(buf_str(&col.body), sample_json, "file:// .gz: inflated");
+	free(url);
+	url = xasprintf("file://%s/nothing-here.json", tmpdir);
+	ok(get(hc, url, &col, &res, &err) != 0, "file:// missing file fails");
+	is_int(err.kind, ERRK_PERMANENT, "file:// missing: permanent");
+	is_int(res.attempts, 1, "file:// missing: not retried");
+	free(url);
+
+	ok(get(hc, "gopher://127.0.0.1:1/x", &col, &res, &err) != 0, "gopher:// refused");
+	is_int(err.kind, ERRK_PERMANENT, "gopher://: permanent");
+	like(err.msg, "not allowed", "gopher://: message (%s)", err.msg);
+	is_int(res.attempts, 1, "gopher://: not retried");
+	ok(get(hc, "dict://127.0.0.1:1/x", &col, &res, &err) != 0, "dict:// refused");
+	like(err.msg, "protocol dict is not allowed", "dict://: message (%s)", err.msg);
+	http_client_free(hc);
+
+	/* rate limit per second: 4 requests at 10/s take >= 300 ms */
+	sup.rate_per_sec = 10;
+	hc = http_client_new(&sup, NULL);
+	url = xasprintf("file://%s/sample.json", tmpdir);
+	{
+		int64_t t0 = time_mono_ms(), el;
+		int good = 0;
+		for (int i = 0; i < 4; i++)
+			good += get(hc, url, &col, &res, &err) == 0;
+		el = time_mono_ms() - t0;
+		is_int(good, 4, "rate/s: all requests made");
+		ok(el >= 280, "rate/s: spaced (%lld ms for 4 at 10/s)", (long long)el);
+	}
+	http_client_free(hc);
+
+	/* hourly limit: the third request would have to wait an hour */
+	sup.rate_per_sec = 0;
+	sup.rate_per_hour = 2;
+	sup.max_retry_wait_ms = 100;
+	hc = http_client_new(&sup, NULL);
+	ok(get(hc, url, &col, &res, &err) == 0 && get(hc, url, &col, &res, &err) == 0,
+	   "rate/h: two requests allowed");
+	ok(get(hc, url, &col, &res, &err) != 0, "rate/h: third refused");
+	is_int(err.kind, ERRK_TRANSIENT, "rate/h: transient");
+	like(err.msg, "hourly rate limit of 2 requests reached", "rate/h: message (%s)", err.msg);
+	http_client_free(hc);
+	free(url);
+	buf_free(&col.body);
+	http_result_clear(&res);
+}
+
+static void test_relative_link(void)
+{
+	struct mock m;
+	struct supplier_conf sup;
+	struct http_client *hc;
+	struct collect col = { BUF_INIT, 0, 0 };
+	struct http_result res = { 0 };
+	struct error err = { 0 };
+	char *url, *want;
+
+	if (mock_start(&m, "rel", "--generate", "5", "--relative-links", NULL) != 0)
+		return;
+	sup_init(&sup);
+	hc = http_client_new(&sup, NULL);
+	url = murl(&m, "/items?offset=0&limit=2");
+	ok(get(hc, url, &col, &res, &err) == 0, "relative Link: GET succeeds");
+	want = murl(&m, "/items?offset=2&limit=2");
+	is_str(res.link_next, want, "relative Link: resolved against the request URL");
+	free(want);
+	free(url);
+	http_client_free(hc);
+	mock_stop(&m);
+	buf_free(&col.body);
+	http_result_clear(&res);
+}
+
+int main(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *tmpl;
+
+	setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+	setenv("no_proxy", "127.0.0.1,localhost", 1);
+	http_global_init();
+	test_url_helpers();
+
+	mock_bin = getenv("MOCK_SUPPLIER");
+	if (!mock_bin || access(mock_bin, X_OK) != 0) {
+		printf("# MOCK_SUPPLIER not set or not executable: skipping the server tests\n");
+		http_global_cleanup();
+		return tap_done();
+	}
+	tmpl = xasprintf("%s/dropstock-http-XXXXXX", str_empty(base) ? "/tmp" : base);
+	if (!mkdtemp(tmpl)) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		return 99;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+	free(tmpl);
+
+	test_basic();
+	test_auth();
+	test_retries();
+	test_cancel();
+	test_protocols();
+	test_relative_link();
+
+	rm_tmpdir();
+	http_global_cleanup();
+	return tap_done();
+}
