@@ -1,3 +1,1615 @@
-/* src/conf/conf.c - placeholder, being written */
+/* conf.c - finds, reads and validates dropstock.conf and suppliers.d/SLUG.conf.
+ *
+ * Every setting is checked up front: unknown names, types, ranges, enum
+ * values and the options one setting needs from another.  Errors read
+ * "FILE:LINE: OPTION: cause".
+ */
 #include "config.h"
-typedef int placeholder_src_conf_conf_c;
+
+#include <dirent.h>
+#include <errno.h>
+#include <iconv.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/conf_int.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+/* What a validation step needs: the file (for messages) and the error. */
+struct cctx {
+	const char *file;
+	struct error *err;
+};
+
+/* ------------------------------------------------------------------ */
+/* names                                                              */
+
+static const char *const format_names[] = { "json", "csv", "xml", NULL };
+static const char *const paging_names[] = {
+	"none", "page", "offset", "cursor", "next_url", "link", NULL
+};
+static const char *const end_names[] = { "short", "empty", "total", NULL };
+static const char *const auth_names[] = {
+	"none", "bearer", "header", "basic", "query", NULL
+};
+static const char *const aggregate_names[] = { "sum", "max", "first", NULL };
+
+const char *conf_format_name(enum feed_format f)
+{
+	return (unsigned)f < ARRAY_SIZE(format_names) - 1 ? format_names[f] : "?";
+}
+
+const char *conf_paging_name(enum page_kind p)
+{
+	return (unsigned)p < ARRAY_SIZE(paging_names) - 1 ? paging_names[p] : "?";
+}
+
+const char *conf_end_name(enum page_end e)
+{
+	return (unsigned)e < ARRAY_SIZE(end_names) - 1 ? end_names[e] : "?";
+}
+
+const char *conf_auth_name(enum auth_kind a)
+{
+	return (unsigned)a < ARRAY_SIZE(auth_names) - 1 ? auth_names[a] : "?";
+}
+
+const char *conf_aggregate_name(enum aggregate_kind a)
+{
+	return (unsigned)a < ARRAY_SIZE(aggregate_names) - 1 ? aggregate_names[a] : "?";
+}
+
+/* ------------------------------------------------------------------ */
+/* messages                                                           */
+
+/* Dotted path of a setting below the root: "source.map.sku",
+ * "source.map.text_values[2]". */
+static void opt_path(const config_setting_t *s, struct buf *b)
+{
+	const config_setting_t *parent = config_setting_parent(s);
+
+	if (!parent)
+		return;
+	opt_path(parent, b);
+	if (config_setting_name(s)) {
+		if (b->len > 0)
+			buf_putc(b, '.');
+		buf_puts(b, config_setting_name(s));
+	} else {
+		buf_printf(b, "[%d]", config_setting_index(s));
+	}
+}
+
+/* The file a setting came from; caller frees.  libconfig records an
+ * @include'd file by the name written, which is relative to the include
+ * directory: the directory of the file being loaded (cx->file). */
+static char *setting_file(const struct cctx *cx, const config_setting_t *s)
+{
+	const char *f = s ? config_setting_source_file(s) : NULL;
+	char *dir, *res;
+
+	if (!f || strcmp(f, cx->file) == 0 || f[0] == '/')
+		return xstrdup(f ? f : cx->file);
+	dir = path_dirname(cx->file);
+	res = strcmp(dir, ".") == 0 ? xstrdup(f) : path_join(dir, f);
+	free(dir);
+	return res;
+}
+
+/* "FILE:LINE: OPTION" for a setting; parts left out when unknown.  When
+ * member is not NULL it names a child of s ("source.map: missing 'sku'" is
+ * written "source.map.sku"). Caller frees. */
+static char *where_str(const struct cctx *cx, const config_setting_t *s, const char *member)
+{
+	struct buf b = BUF_INIT;
+	struct buf path = BUF_INIT;
+	unsigned line = s ? config_setting_source_line(s) : 0;
+	char *file = setting_file(cx, s);
+
+	buf_puts(&b, file);
+	free(file);
+	if (line > 0)
+		buf_printf(&b, ":%u", line);
+	if (s)
+		opt_path(s, &path);
+	if (member) {
+		if (path.len > 0)
+			buf_putc(&path, '.');
+		buf_puts(&path, member);
+	}
+	if (path.len > 0)
+		buf_printf(&b, ": %s", path.data);
+	buf_free(&path);
+	return buf_steal(&b);
+}
+
+/* Sets cx->err to "FILE:LINE: OPTION: <message>" and returns -1. */
+static int bad(const struct cctx *cx, const config_setting_t *s, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+static int bad(const struct cctx *cx, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg, *where;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	where = where_str(cx, s, NULL);
+	err_set(cx->err, ERRK_CONFIG, "%s: %s", where, msg);
+	free(where);
+	free(msg);
+	return -1;
+}
+
+static const char *type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP: return _("a group { ... }");
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return _("an integer");
+	case CONFIG_TYPE_FLOAT: return _("a decimal number");
+	case CONFIG_TYPE_STRING: return _("a string");
+	case CONFIG_TYPE_BOOL: return _("a boolean (true or false)");
+	case CONFIG_TYPE_ARRAY: return _("an array [ ... ]");
+	case CONFIG_TYPE_LIST: return _("a list ( ... )");
+	}
+	return _("nothing");
+}
+
+static int bad_type(const struct cctx *cx, const config_setting_t *s, const char *want)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		return bad(cx, s, _("expected %s, got a string (\"%s\")"), want,
+		           config_setting_get_string(s));
+	return bad(cx, s, _("expected %s, got %s"), want, type_name(config_setting_type(s)));
+}
+
+/* ------------------------------------------------------------------ */
+/* unknown names                                                      */
+
+static size_t levenshtein(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t *row, prev, best;
+
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	row = xcalloc(lb + 1, sizeof(*row));
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+
+			best = prev + (a[i - 1] == b[j - 1] ? 0 : 1);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	best = row[lb];
+	free(row);
+	return best;
+}
+
+static const char *closest(const char *name, const char *const *known)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1, limit;
+	int i;
+
+	limit = strlen(name) / 3;
+	if (limit < 1)
+		limit = 1;
+	if (limit > 3)
+		limit = 3;
+	for (i = 0; known[i]; i++) {
+		size_t d = levenshtein(name, known[i]);
+
+		if (d < best_d) {
+			best_d = d;
+			best = known[i];
+		}
+	}
+	return best_d <= limit ? best : NULL;
+}
+
+static bool name_known(const char *name, const char *const *known)
+{
+	int i;
+
+	for (i = 0; known[i]; i++)
+		if (strcmp(name, known[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Every member of group g must be one of known. */
+static int check_names(const struct cctx *cx, const config_setting_t *g, const char *const *known)
+{
+	int i, n = config_setting_length(g);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m);
+		const char *hint;
+
+		if (!name || name_known(name, known))
+			continue;
+		hint = closest(name, known);
+		if (hint)
+			return bad(cx, m, _("unknown option '%s' (did you mean '%s'?)"), name, hint);
+		return bad(cx, m, _("unknown option '%s'"), name);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* typed getters: 0 = not given (out untouched), 1 = given, -1 = error */
+
+static int missing(const struct cctx *cx, const config_setting_t *g, const char *name)
+{
+	char *where = where_str(cx, g, NULL);
+
+	err_set(cx->err, ERRK_CONFIG, _("%s: missing required option '%s'"), where, name);
+	free(where);
+	return -1;
+}
+
+static int get_group(const struct cctx *cx, const config_setting_t *g, const char *name,
+                     config_setting_t **out)
+{
+	config_setting_t *s = config_setting_get_member(g, name);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return bad_type(cx, s, _("a group { ... }"));
+	*out = s;
+	return 1;
+}
+
+static int get_str(const struct cctx *cx, const config_setting_t *g, const char *name,
+                   const char **out)
+{
+	config_setting_t *s = config_setting_get_member(g, name);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return bad_type(cx, s, _("a string"));
+	*out = config_setting_get_string(s);
+	return 1;
+}
+
+/* A string that must not be empty, copied into *out (replacing the default). */
+static int get_text(const struct cctx *cx, const config_setting_t *g, const char *name,
+                    char **out)
+{
+	const char *v;
+	int rc = get_str(cx, g, name, &v);
+
+	if (rc <= 0)
+		return rc;
+	if (!*v)
+		return bad(cx, config_setting_get_member(g, name), _("must not be empty"));
+	free(*out);
+	*out = xstrdup(v);
+	return 1;
+}
+
+static int get_i64(const struct cctx *cx, const config_setting_t *g, const char *name,
+                   int64_t *out, int64_t min, int64_t max)
+{
+	config_setting_t *s = config_setting_get_member(g, name);
+	long long v;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
+		return bad_type(cx, s, _("an integer"));
+	v = config_setting_get_int64(s);
+	if (v < min || v > max) {
+		if (max == INT64_MAX)
+			return bad(cx, s, _("must be %lld or more, got %lld"), (long long)min, v);
+		return bad(cx, s, _("must be between %lld and %lld, got %lld"),
+		           (long long)min, (long long)max, v);
+	}
+	*out = (int64_t)v;
+	return 1;
+}
+
+static int get_int(const struct cctx *cx, const config_setting_t *g, const char *name,
+                   int *out, int min, int max)
+{
+	int64_t v;
+	int rc = get_i64(cx, g, name, &v, min, max);
+
+	if (rc == 1)
+		*out = (int)v;
+	return rc;
+}
+
+/* A number: integers are accepted where decimals are. */
+static int get_num(const struct cctx *cx, const config_setting_t *g, const char *name,
+                   double *out, double min, double max)
+{
+	config_setting_t *s = config_setting_get_member(g, name);
+	double v;
+
+	if (!s)
+		return 0;
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		v = (double)config_setting_get_int64(s);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		v = config_setting_get_float(s);
+		break;
+	default:
+		return bad_type(cx, s, _("a number"));
+	}
+	if (!isfinite(v) || v < min || v > max) {
+		if (isinf(max))
+			return bad(cx, s, _("must be %g or more, got %g"), min, v);
+		return bad(cx, s, _("must be between %g and %g, got %g"), min, max, v);
+	}
+	*out = v;
+	return 1;
+}
+
+/* Seconds (integer or decimal) into milliseconds. */
+static int get_seconds(const struct cctx *cx, const config_setting_t *g, const char *name,
+                       int64_t *out_ms, double min_s, double max_s)
+{
+	double v;
+	int rc = get_num(cx, g, name, &v, min_s, max_s);
+
+	if (rc == 1)
+		*out_ms = (int64_t)llround(v * 1000.0);
+	return rc;
+}
+
+static int get_bool(const struct cctx *cx, const config_setting_t *g, const char *name,
+                    bool *out)
+{
+	config_setting_t *s = config_setting_get_member(g, name);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return bad_type(cx, s, _("a boolean (true or false)"));
+	*out = config_setting_get_bool(s) != 0;
+	return 1;
+}
+
+static int get_enum(const struct cctx *cx, const config_setting_t *g, const char *name,
+                    const char *const *names, int *out)
+{
+	config_setting_t *s = config_setting_get_member(g, name);
+	struct buf list = BUF_INIT;
+	const char *v;
+	int i;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return bad_type(cx, s, _("a string"));
+	v = config_setting_get_string(s);
+	for (i = 0; names[i]; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return 1;
+		}
+	}
+	for (i = 0; names[i]; i++)
+		buf_printf(&list, "%s%s", i ? ", " : "", names[i]);
+	bad(cx, s, _("expected one of %s, got \"%s\""), list.data, v);
+	buf_free(&list);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* reading a file                                                     */
+
+static bool is_ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '*' || c == '@';
+}
+
+static bool is_ident_char(char c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+static int scan_big_ints(const char *path, const char *dir, int depth, struct error *err);
+
+/* libconfig 1.5 silently wraps an integer literal that does not fit in 32
+ * bits unless it carries an L suffix: "4294967296" reads as 0.  So before
+ * parsing, the text is scanned (strings and comments skipped, @include
+ * followed) and such a literal is refused with the fix. */
+static int scan_text_big_ints(const char *path, const char *text, const char *dir, int depth,
+                              struct error *err)
+{
+	const char *p = text, *name = NULL;
+	size_t name_len = 0;
+	bool after_include = false;
+	int line = 1;
+
+	while (*p) {
+		if (*p == '\n') {
+			line++;
+			p++;
+		} else if (*p == '"') {
+			const char *start = ++p;
+
+			while (*p && *p != '"') {
+				if (*p == '\\' && p[1])
+					p++;
+				if (*p == '\n')
+					line++;
+				p++;
+			}
+			if (after_include && *p == '"') {
+				char *inc = xstrndup(start, (size_t)(p - start));
+				char *inc_path = path_join(dir, inc);
+				int rc = scan_big_ints(inc_path, dir, depth + 1, err);
+
+				free(inc_path);
+				free(inc);
+				if (rc < 0)
+					return -1;
+			}
+			after_include = false;
+			if (*p)
+				p++;
+		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (*p && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			p += 2;
+			while (*p && !(p[0] == '*' && p[1] == '/')) {
+				if (*p == '\n')
+					line++;
+				p++;
+			}
+			if (*p)
+				p += 2;
+		} else if (is_ident_start(*p)) {
+			const char *start = p;
+
+			while (is_ident_char(*p))
+				p++;
+			after_include = (size_t)(p - start) == 8 && memcmp(start, "@include", 8) == 0;
+			if (!after_include) {
+				name = start;
+				name_len = (size_t)(p - start);
+			}
+		} else if ((*p >= '0' && *p <= '9')
+		           || ((*p == '-' || *p == '+') && p[1] >= '0' && p[1] <= '9')) {
+			const char *start = p;
+			bool is_float = false, hex = false;
+			size_t len;
+			long long v;
+			char *tok;
+
+			if (*p == '-' || *p == '+')
+				p++;
+			if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+				hex = true;
+				p += 2;
+			}
+			while ((*p >= '0' && *p <= '9') || (hex && strchr("abcdefABCDEF", *p) && *p)
+			       || (!hex && (*p == '.' || *p == 'e' || *p == 'E'
+			                    || ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E'))))) {
+				if (!hex && (*p == '.' || *p == 'e' || *p == 'E'))
+					is_float = true;
+				p++;
+			}
+			len = (size_t)(p - start);
+			if (*p == 'L') {
+				while (*p == 'L')
+					p++;
+				continue;
+			}
+			if (is_float)
+				continue;
+			tok = xstrndup(start, len);
+			errno = 0;
+			v = strtoll(tok, NULL, 0);
+			if (errno == ERANGE || v < INT_MIN || v > INT_MAX) {
+				if (name)
+					err_set(err, ERRK_CONFIG, _("%s:%d: %.*s: the integer %s is too large "
+					                            "for this syntax unless written %sL"),
+					        path, line, (int)name_len, name, tok, tok);
+				else
+					err_set(err, ERRK_CONFIG, _("%s:%d: the integer %s is too large for "
+					                            "this syntax unless written %sL"),
+					        path, line, tok, tok);
+				free(tok);
+				return -1;
+			}
+			free(tok);
+		} else {
+			p++;
+		}
+	}
+	return 0;
+}
+
+static int scan_big_ints(const char *path, const char *dir, int depth, struct error *err)
+{
+	char *text;
+	int rc;
+
+	if (depth > 10)
+		return 0;     /* libconfig reports runaway includes itself */
+	text = file_read_all(path, NULL, NULL);
+	if (!text)
+		return 0;     /* libconfig reports the missing include */
+	rc = scan_text_big_ints(path, text, dir, depth, err);
+	free(text);
+	return rc;
+}
+
+/* Reads path into cfg.  Includes (@include) are relative to the file's
+ * directory. */
+static int read_cfg(config_t *cfg, const char *path, struct error *err)
+{
+	struct stat st;
+	char *dir = NULL, *text = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (stat(path, &st) < 0) {
+		err_set(err, ERRK_CONFIG, _("%s: cannot open: %s"), path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_set(err, ERRK_CONFIG, _("%s: not a regular file"), path);
+		goto out;
+	}
+	text = file_read_all(path, &len, err);
+	if (!text)
+		goto out;
+	if (strlen(text) != len) {
+		err_set(err, ERRK_CONFIG, _("%s: contains a NUL byte: not a text file"), path);
+		goto out;
+	}
+	dir = path_dirname(path);
+	if (scan_text_big_ints(path, text, dir, 0, err) < 0)
+		goto out;
+	config_set_include_dir(cfg, dir);
+	config_set_auto_convert(cfg, 0);
+	if (config_read_string(cfg, text) != CONFIG_TRUE) {
+		const char *f = config_error_file(cfg);
+		char *shown;
+
+		/* an included file is named as written, relative to dir */
+		if (!f)
+			shown = xstrdup(path);
+		else if (f[0] == '/' || strcmp(dir, ".") == 0)
+			shown = xstrdup(f);
+		else
+			shown = path_join(dir, f);
+		if (config_error_line(cfg) > 0)
+			err_set(err, ERRK_CONFIG, _("%s:%d: %s"), shown, config_error_line(cfg),
+			        config_error_text(cfg));
+		else
+			err_set(err, ERRK_CONFIG, _("%s: %s"), shown, config_error_text(cfg));
+		free(shown);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	free(dir);
+	return rc;
+}
+
+/* Directory of path, made absolute against the working directory so that
+ * the paths derived from it survive a later chdir. Caller frees. */
+static char *abs_dirname(const char *path)
+{
+	char *d = path_dirname(path), *cwd, *res;
+	const char *rel = d;
+
+	if (d[0] == '/')
+		return d;
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return d;     /* keep it relative: better than nothing */
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2;
+	if (strcmp(rel, ".") == 0 || !*rel)
+		res = xstrdup(cwd);
+	else
+		res = path_join(cwd, rel);
+	free(cwd);
+	free(d);
+	return res;
+}
+
+/* "~/x" -> $HOME/x, relative -> below base_dir, absolute as is. */
+static char *expand_path(const char *base_dir, const char *p)
+{
+	const char *home = getenv("HOME");
+
+	if (p[0] == '~' && p[1] == '/' && !str_empty(home))
+		return path_join(home, p + 2);
+	return path_join(base_dir, p);
+}
+
+/* ------------------------------------------------------------------ */
+/* suppliers                                                          */
+
+static bool slug_valid(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n < 1 || n > 64)
+		return false;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (i = 1; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* basename without ".conf". Caller frees. */
+static char *file_stem(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n > 5 && strcmp(base + n - 5, ".conf") == 0)
+		n -= 5;
+	return xstrndup(base, n);
+}
+
+static bool url_scheme_ok(const char *url, char *scheme, size_t scheme_size)
+{
+	static const char *const schemes[] = { "http", "https", "ftp", "ftps", "sftp", "file", NULL };
+	const char *sep = strstr(url, "://");
+	size_t n, i;
+
+	scheme[0] = '\0';
+	if (!sep)
+		return false;
+	n = (size_t)(sep - url);
+	if (n == 0 || n >= scheme_size)
+		return false;
+	for (i = 0; i < n; i++)
+		scheme[i] = (char)((url[i] >= 'A' && url[i] <= 'Z') ? url[i] - 'A' + 'a' : url[i]);
+	scheme[n] = '\0';
+	return name_known(scheme, schemes);
+}
+
+static bool http_token(const char *s)
+{
+	const char *p;
+
+	if (!*s)
+		return false;
+	for (p = s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
+			continue;
+		if (!strchr("!#$%&'*+-.^_`|~", *p))
+			return false;
+	}
+	return true;
+}
+
+static bool has_ctl(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return true;
+	return false;
+}
+
+/* A URL query parameter name: plain characters only. */
+static int check_param(const struct cctx *cx, const config_setting_t *g, const char *name)
+{
+	config_setting_t *s = config_setting_get_member(g, name);
+	const char *v;
+
+	if (!s)
+		return 0;
+	v = config_setting_get_string(s);
+	if (has_ctl(v) || strpbrk(v, "&=#? "))
+		return bad(cx, s, _("\"%s\" is not a usable query parameter name"), v);
+	return 0;
+}
+
+static int parse_text_values(const struct cctx *cx, config_setting_t *list, struct mapping *m)
+{
+	int i, j, n;
+
+	if (config_setting_type(list) != CONFIG_TYPE_LIST)
+		return bad(cx, list, _("expected a list of (\"text\", number) pairs, "
+		                       "like ( (\"in stock\", 5), (\"out of stock\", 0) ), got %s"),
+		           type_name(config_setting_type(list)));
+	n = config_setting_length(list);
+	m->text_values = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*m->text_values));
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		config_setting_t *t, *v;
+		char *text;
+
+		if ((config_setting_type(e) != CONFIG_TYPE_LIST && config_setting_type(e) != CONFIG_TYPE_ARRAY)
+		    || config_setting_length(e) != 2)
+			return bad(cx, e, _("expected a (\"text\", number) pair, got %s"),
+			           type_name(config_setting_type(e)));
+		t = config_setting_get_elem(e, 0);
+		v = config_setting_get_elem(e, 1);
+		if (config_setting_type(t) != CONFIG_TYPE_STRING)
+			return bad_type(cx, t, _("a string (the stock text)"));
+		if (config_setting_type(v) != CONFIG_TYPE_INT && config_setting_type(v) != CONFIG_TYPE_INT64)
+			return bad_type(cx, v, _("an integer (the stock it stands for)"));
+		{
+			char *raw = xstrdup(config_setting_get_string(t));
+
+			text = xstrdup(str_trim(raw));
+			free(raw);
+		}
+		if (!*text) {
+			free(text);
+			return bad(cx, t, _("the stock text must not be empty"));
+		}
+		if (config_setting_get_int64(v) < 0) {
+			free(text);
+			return bad(cx, v, _("stock must not be negative, got %lld"),
+			           config_setting_get_int64(v));
+		}
+		for (j = 0; j < m->n_text_values; j++) {
+			if (str_caseeq(m->text_values[j].text, text)) {
+				free(text);
+				return bad(cx, e, _("\"%s\" is listed twice"), m->text_values[j].text);
+			}
+		}
+		m->text_values[m->n_text_values].text = text;
+		m->text_values[m->n_text_values].value = config_setting_get_int64(v);
+		m->n_text_values++;
+	}
+	return 0;
+}
+
+static int one_char(const struct cctx *cx, const config_setting_t *g, const char *name, char *out)
+{
+	const char *v;
+	int rc = get_str(cx, g, name, &v);
+
+	if (rc <= 0)
+		return rc;
+	if (strlen(v) != 1)
+		return bad(cx, config_setting_get_member(g, name),
+		           _("expected exactly one character, got \"%s\""), v);
+	if (v[0] == '\n' || v[0] == '\r')
+		return bad(cx, config_setting_get_member(g, name), _("a line break cannot be used here"));
+	*out = v[0];
+	return 1;
+}
+
+static bool csv_column_number(const char *v)
+{
+	int64_t n;
+
+	return str_to_i64(v, &n) && n >= 1 && n <= 100000;
+}
+
+static int parse_map(const struct cctx *cx, config_setting_t *g, struct source_conf *src)
+{
+	static const char *const known[] = {
+		"items", "sku", "stock", "updated_at", "available", "success", "message",
+		"total", "next", "delimiter", "quote", "header", "encoding", "text_values", NULL
+	};
+	static const char *const csv_only[] = { "delimiter", "quote", "header", "encoding", NULL };
+	struct mapping *m = &src->map;
+	config_setting_t *s;
+	const char *v;
+	int i;
+
+	if (check_names(cx, g, known) < 0)
+		return -1;
+	/* items may be "" (the document root is the list) */
+	if (get_str(cx, g, "items", &v) < 0)
+		return -1;
+	if (config_setting_get_member(g, "items"))
+		m->items = xstrdup(v);
+	if (get_text(cx, g, "sku", &m->sku) < 0 || get_text(cx, g, "stock", &m->stock) < 0
+	    || get_text(cx, g, "updated_at", &m->updated_at) < 0
+	    || get_text(cx, g, "available", &m->available) < 0
+	    || get_text(cx, g, "success", &m->success) < 0
+	    || get_text(cx, g, "message", &m->message) < 0
+	    || get_text(cx, g, "total", &m->total) < 0
+	    || get_text(cx, g, "next", &m->next) < 0)
+		return -1;
+	if (!m->sku)
+		return missing(cx, g, "sku");
+	if (!m->stock)
+		return missing(cx, g, "stock");
+	if (one_char(cx, g, "delimiter", &m->delimiter) < 0
+	    || one_char(cx, g, "quote", &m->quote) < 0
+	    || get_bool(cx, g, "header", &m->header) < 0
+	    || get_text(cx, g, "encoding", &m->encoding) < 0)
+		return -1;
+	if (m->delimiter == m->quote)
+		return bad(cx, config_setting_get_member(g, "quote") ? config_setting_get_member(g, "quote")
+		                                                      : config_setting_get_member(g, "delimiter"),
+		           _("delimiter and quote must differ"));
+	if (src->format != FORMAT_CSV) {
+		for (i = 0; csv_only[i]; i++) {
+			s = config_setting_get_member(g, csv_only[i]);
+			if (s)
+				return bad(cx, s, _("only used with format = \"csv\", this source is \"%s\""),
+				           conf_format_name(src->format));
+		}
+	} else {
+		iconv_t cd;
+
+		s = config_setting_get_member(g, "encoding");
+		cd = iconv_open("UTF-8", m->encoding);
+		if (cd == (iconv_t)-1)
+			return bad(cx, s ? s : g, _("unknown character encoding \"%s\""), m->encoding);
+		iconv_close(cd);
+		if (!m->header) {
+			static const char *const cols[] = { "sku", "stock", "updated_at", "available", NULL };
+
+			for (i = 0; cols[i]; i++) {
+				s = config_setting_get_member(g, cols[i]);
+				if (s && !csv_column_number(config_setting_get_string(s)))
+					return bad(cx, s, _("with header = false this must be a column "
+					                    "number (\"1\" is the first), got \"%s\""),
+					           config_setting_get_string(s));
+			}
+		}
+	}
+	s = config_setting_get_member(g, "text_values");
+	if (s && parse_text_values(cx, s, m) < 0)
+		return -1;
+	return 0;
+}
+
+static int parse_source(const struct cctx *cx, config_setting_t *g, struct source_conf *src)
+{
+	static const char *const known[] = {
+		"url", "format", "paging", "page_size", "first_page", "page_param", "size_param",
+		"offset_param", "cursor_param", "end", "map", NULL
+	};
+	config_setting_t *map = NULL, *s;
+	char scheme[16];
+	int v;
+
+	src->line = (int)config_setting_source_line(g);
+	if (check_names(cx, g, known) < 0)
+		return -1;
+	if (get_text(cx, g, "url", &src->url) < 0)
+		return -1;
+	if (!src->url)
+		return missing(cx, g, "url");
+	s = config_setting_get_member(g, "url");
+	if (has_ctl(src->url) || strchr(src->url, ' '))
+		return bad(cx, s, _("the URL contains a space or a control character; "
+		                    "write spaces as %%20"));
+	if (!url_scheme_ok(src->url, scheme, sizeof(scheme))) {
+		if (!scheme[0])
+			return bad(cx, s, _("\"%s\" is not a URL: expected scheme://..., "
+			                    "e.g. https://example.com/stock.json or file:///srv/feed.csv"),
+			           src->url);
+		return bad(cx, s, _("URL scheme \"%s\" is not supported; use http, https, ftp, "
+		                    "ftps, sftp or file"), scheme);
+	}
+	switch (get_enum(cx, g, "format", format_names, &v)) {
+	case -1: return -1;
+	case 0: return missing(cx, g, "format");
+	default: src->format = (enum feed_format)v;
+	}
+	if (get_enum(cx, g, "paging", paging_names, &v) < 0)
+		return -1;
+	if (config_setting_get_member(g, "paging"))
+		src->paging = (enum page_kind)v;
+	if (get_enum(cx, g, "end", end_names, &v) < 0)
+		return -1;
+	if (config_setting_get_member(g, "end"))
+		src->end = (enum page_end)v;
+	if (get_i64(cx, g, "page_size", &src->page_size, 1, 100000) < 0
+	    || get_i64(cx, g, "first_page", &src->first_page, 0, INT32_MAX) < 0
+	    || get_text(cx, g, "page_param", &src->page_param) < 0
+	    || get_text(cx, g, "size_param", &src->size_param) < 0
+	    || get_text(cx, g, "offset_param", &src->offset_param) < 0
+	    || get_text(cx, g, "cursor_param", &src->cursor_param) < 0
+	    || check_param(cx, g, "page_param") < 0 || check_param(cx, g, "size_param") < 0
+	    || check_param(cx, g, "offset_param") < 0 || check_param(cx, g, "cursor_param") < 0)
+		return -1;
+
+	switch (get_group(cx, g, "map", &map)) {
+	case -1: return -1;
+	case 0: return missing(cx, g, "map");
+	}
+	if (parse_map(cx, map, src) < 0)
+		return -1;
+
+	/* what one setting needs from another */
+	s = config_setting_get_member(g, "paging");
+	if ((src->paging == PAGE_CURSOR || src->paging == PAGE_NEXT_URL) && !src->map.next)
+		return bad(cx, s, _("paging = \"%s\" needs map.next (where the %s is in the response)"),
+		           conf_paging_name(src->paging),
+		           src->paging == PAGE_CURSOR ? _("next cursor") : _("next page URL"));
+	if ((src->paging == PAGE_CURSOR || src->paging == PAGE_NEXT_URL) && src->format == FORMAT_CSV)
+		return bad(cx, s, _("paging = \"%s\" reads the response body, which a CSV "
+		                    "feed cannot carry; use \"page\", \"offset\" or \"link\""),
+		           conf_paging_name(src->paging));
+	s = config_setting_get_member(g, "end");
+	if (src->end == END_TOTAL && !src->map.total)
+		return bad(cx, s, _("end = \"total\" needs map.total (where the item count is "
+		                    "in the response)"));
+	if (src->end == END_TOTAL && src->format == FORMAT_CSV)
+		return bad(cx, s, _("end = \"total\" reads the response body, which a CSV feed "
+		                    "cannot carry; use \"short\" or \"empty\""));
+	return 0;
+}
+
+static int parse_secret(const struct cctx *cx, config_setting_t *g, const char *base,
+                        struct secret *sec)
+{
+	static const char *const suffix[] = { "", "_env", "_cmd" };
+	static const enum secret_origin origin[] = { SECRET_INLINE, SECRET_ENV, SECRET_CMD };
+	config_setting_t *given = NULL;
+	char name[32];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(suffix); i++) {
+		config_setting_t *s;
+		const char *v;
+
+		snprintf(name, sizeof(name), "%s%s", base, suffix[i]);
+		s = config_setting_get_member(g, name);
+		if (!s)
+			continue;
+		if (given)
+			return bad(cx, s, _("give only one of %s, %s_env and %s_cmd (%s is set too)"),
+			           base, base, base, config_setting_name(given));
+		if (get_str(cx, g, name, &v) < 0)
+			return -1;
+		if (!*v)
+			return bad(cx, s, _("must not be empty"));
+		given = s;
+		sec->origin = origin[i];
+		sec->spec = xstrdup(v);
+	}
+	return given ? 1 : 0;
+}
+
+static int resolve_secret(const struct cctx *cx, config_setting_t *g, const char *base,
+                          struct secret *sec)
+{
+	static const char *const suffix[] = { "", "_env", "_cmd" };
+	char name[32];
+	char *where;
+	int rc;
+
+	if (sec->origin == SECRET_NONE)
+		return 0;
+	snprintf(name, sizeof(name), "%s%s", base, suffix[sec->origin - SECRET_INLINE]);
+	where = where_str(cx, config_setting_get_member(g, name), NULL);
+	if (sec->origin == SECRET_INLINE) {
+		char alt[64];
+		char *file = setting_file(cx, config_setting_get_member(g, name));
+
+		snprintf(alt, sizeof(alt), "%s_env / %s_cmd", base, base);
+		rc = conf_secret_check_file(file, where, alt, cx->err);
+		free(file);
+		if (rc < 0) {
+			free(where);
+			return -1;
+		}
+	}
+	rc = conf_secret_resolve(sec, where, cx->err);
+	free(where);
+	return rc;
+}
+
+static int parse_auth(const struct cctx *cx, config_setting_t *g, struct auth_conf *a)
+{
+	static const char *const known[] = {
+		"type", "header", "param", "username", "token", "token_env", "token_cmd",
+		"password", "password_env", "password_cmd", NULL
+	};
+	config_setting_t *s;
+	int v, has_token, has_password;
+
+	if (check_names(cx, g, known) < 0)
+		return -1;
+	switch (get_enum(cx, g, "type", auth_names, &v)) {
+	case -1: return -1;
+	case 0: return missing(cx, g, "type");
+	default: a->kind = (enum auth_kind)v;
+	}
+	if (get_text(cx, g, "header", &a->header) < 0 || get_text(cx, g, "param", &a->param) < 0
+	    || get_text(cx, g, "username", &a->username) < 0)
+		return -1;
+	if ((has_token = parse_secret(cx, g, "token", &a->token)) < 0)
+		return -1;
+	if ((has_password = parse_secret(cx, g, "password", &a->password)) < 0)
+		return -1;
+
+	s = config_setting_get_member(g, "type");
+	switch (a->kind) {
+	case AUTH_NONE:
+		break;
+	case AUTH_BEARER:
+		if (!has_token)
+			return bad(cx, s, _("type = \"bearer\" needs token, token_env or token_cmd"));
+		break;
+	case AUTH_HEADER:
+		if (!a->header)
+			return bad(cx, s, _("type = \"header\" needs header (the header name, "
+			                    "e.g. \"X-Api-Key\")"));
+		if (!has_token)
+			return bad(cx, s, _("type = \"header\" needs token, token_env or token_cmd"));
+		if (!http_token(a->header))
+			return bad(cx, config_setting_get_member(g, "header"),
+			           _("\"%s\" is not a valid HTTP header name"), a->header);
+		break;
+	case AUTH_QUERY:
+		if (!a->param)
+			return bad(cx, s, _("type = \"query\" needs param (the query parameter "
+			                    "name, e.g. \"api_key\")"));
+		if (!has_token)
+			return bad(cx, s, _("type = \"query\" needs token, token_env or token_cmd"));
+		if (check_param(cx, g, "param") < 0)
+			return -1;
+		break;
+	case AUTH_BASIC:
+		if (!a->username)
+			return bad(cx, s, _("type = \"basic\" needs username"));
+		if (!has_password)
+			return bad(cx, s, _("type = \"basic\" needs password, password_env or "
+			                    "password_cmd"));
+		if (strchr(a->username, ':') || has_ctl(a->username))
+			return bad(cx, config_setting_get_member(g, "username"),
+			           _("a basic-auth user name cannot contain ':' or control characters"));
+		break;
+	}
+	/* settings the chosen type does not use are mistakes, not leftovers */
+	{
+		static const struct { const char *name; unsigned kinds; } use[] = {
+			{ "header", 1u << AUTH_HEADER },
+			{ "param", 1u << AUTH_QUERY },
+			{ "username", 1u << AUTH_BASIC },
+			{ "token", (1u << AUTH_BEARER) | (1u << AUTH_HEADER) | (1u << AUTH_QUERY) },
+			{ "token_env", (1u << AUTH_BEARER) | (1u << AUTH_HEADER) | (1u << AUTH_QUERY) },
+			{ "token_cmd", (1u << AUTH_BEARER) | (1u << AUTH_HEADER) | (1u << AUTH_QUERY) },
+			{ "password", 1u << AUTH_BASIC },
+			{ "password_env", 1u << AUTH_BASIC },
+			{ "password_cmd", 1u << AUTH_BASIC },
+		};
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(use); i++) {
+			s = config_setting_get_member(g, use[i].name);
+			if (s && !(use[i].kinds & (1u << a->kind)))
+				return bad(cx, s, _("not used with type = \"%s\""), conf_auth_name(a->kind));
+		}
+	}
+	if (a->kind != AUTH_NONE
+	    && (resolve_secret(cx, g, "token", &a->token) < 0
+	        || resolve_secret(cx, g, "password", &a->password) < 0))
+		return -1;
+	return 0;
+}
+
+static int parse_rules(const struct cctx *cx, config_setting_t *g, struct rules_conf *r)
+{
+	static const char *const known[] = {
+		"safety_buffer", "cap", "multiplier", "pack_size", "zero_missing",
+		"zero_missing_max_pct", NULL
+	};
+
+	if (check_names(cx, g, known) < 0)
+		return -1;
+	if (get_i64(cx, g, "safety_buffer", &r->safety_buffer, 0, INT64_MAX) < 0
+	    || get_i64(cx, g, "cap", &r->cap, 0, INT64_MAX) < 0
+	    || get_num(cx, g, "multiplier", &r->multiplier, 0.0, INFINITY) < 0
+	    || get_i64(cx, g, "pack_size", &r->pack_size, 1, INT64_MAX) < 0
+	    || get_bool(cx, g, "zero_missing", &r->zero_missing) < 0
+	    || get_num(cx, g, "zero_missing_max_pct", &r->zero_missing_max_pct, 0.0, 100.0) < 0)
+		return -1;
+	if (r->multiplier <= 0.0)
+		return bad(cx, config_setting_get_member(g, "multiplier"),
+		           _("must be more than 0, got %g"), r->multiplier);
+	return 0;
+}
+
+static void supplier_defaults(struct supplier_conf *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->active = true;
+	s->priority = 100;
+	s->source.format = FORMAT_JSON;
+	s->source.paging = PAGE_NONE;
+	s->source.page_size = 500;
+	s->source.first_page = 1;
+	s->source.page_param = xstrdup("page");
+	s->source.size_param = xstrdup("limit");
+	s->source.offset_param = xstrdup("offset");
+	s->source.cursor_param = xstrdup("cursor");
+	s->source.end = END_SHORT;
+	s->source.map.delimiter = ',';
+	s->source.map.quote = '"';
+	s->source.map.header = true;
+	s->source.map.encoding = xstrdup("UTF-8");
+	s->rules.safety_buffer = 0;
+	s->rules.cap = -1;
+	s->rules.multiplier = 1.0;
+	s->rules.pack_size = 1;
+	s->rules.zero_missing = false;
+	s->rules.zero_missing_max_pct = 20.0;
+	s->timeout_ms = 60000;
+	s->connect_timeout_ms = 10000;
+	s->rate_per_sec = 0;
+	s->rate_per_hour = 0;
+	s->max_bytes = 268435456;
+	s->retries = 3;
+	s->retry_delay_ms = 1000;
+	s->max_retry_wait_ms = 120000;
+}
+
+void conf_supplier_free(struct supplier_conf *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	free(s->slug);
+	free(s->name);
+	free(s->source.url);
+	free(s->source.page_param);
+	free(s->source.size_param);
+	free(s->source.offset_param);
+	free(s->source.cursor_param);
+	free(s->source.map.items);
+	free(s->source.map.sku);
+	free(s->source.map.stock);
+	free(s->source.map.updated_at);
+	free(s->source.map.available);
+	free(s->source.map.success);
+	free(s->source.map.message);
+	free(s->source.map.total);
+	free(s->source.map.next);
+	free(s->source.map.encoding);
+	for (i = 0; i < s->source.map.n_text_values; i++)
+		free(s->source.map.text_values[i].text);
+	free(s->source.map.text_values);
+	free(s->auth.header);
+	free(s->auth.param);
+	free(s->auth.username);
+	conf_secret_clear(&s->auth.token);
+	conf_secret_clear(&s->auth.password);
+	free(s->file);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Loads one supplier file.  The slug = file name check is left to the
+ * caller when check_stem is false (conf_load_file reports duplicate slugs
+ * first, naming both files). */
+static int supplier_load(const char *path, struct supplier_conf *out, bool check_stem,
+                         struct error *err)
+{
+	static const char *const known[] = {
+		"slug", "name", "active", "priority", "source", "auth", "rules", "timeout",
+		"connect_timeout", "rate_per_sec", "rate_per_hour", "max_bytes", "retries",
+		"retry_delay", "max_retry_wait", NULL
+	};
+	struct cctx cx = { path, err };
+	config_t cfg;
+	config_setting_t *root, *g = NULL, *s;
+	char *stem = NULL;
+	int rc = -1;
+
+	supplier_defaults(out);
+	out->file = xstrdup(path);
+	config_init(&cfg);
+	if (read_cfg(&cfg, path, err) < 0)
+		goto out;
+	root = config_root_setting(&cfg);
+	if (check_names(&cx, root, known) < 0)
+		goto out;
+
+	switch (get_text(&cx, root, "slug", &out->slug)) {
+	case -1: goto out;
+	case 0: missing(&cx, root, "slug"); goto out;
+	}
+	s = config_setting_get_member(root, "slug");
+	out->line = (int)config_setting_source_line(s);
+	if (!slug_valid(out->slug)) {
+		bad(&cx, s, _("\"%s\" is not a valid slug: use 1 to 64 lower-case letters, digits, "
+		              "'-' and '_', starting with a letter or digit"), out->slug);
+		goto out;
+	}
+	stem = file_stem(path);
+	if (check_stem && strcmp(stem, out->slug) != 0) {
+		bad(&cx, s, _("slug \"%s\" does not match the file name: rename the file to "
+		              "%s.conf or set slug = \"%s\""), out->slug, out->slug, stem);
+		goto out;
+	}
+	if (get_text(&cx, root, "name", &out->name) < 0 || get_bool(&cx, root, "active", &out->active) < 0
+	    || get_int(&cx, root, "priority", &out->priority, -1000000, 1000000) < 0)
+		goto out;
+	if (!out->name)
+		out->name = xstrdup(out->slug);
+	if (has_ctl(out->name)) {
+		bad(&cx, config_setting_get_member(root, "name"), _("contains a control character"));
+		goto out;
+	}
+
+	switch (get_group(&cx, root, "source", &g)) {
+	case -1: goto out;
+	case 0: missing(&cx, root, "source"); goto out;
+	}
+	if (parse_source(&cx, g, &out->source) < 0)
+		goto out;
+
+	switch (get_group(&cx, root, "auth", &g)) {
+	case -1: goto out;
+	case 1:
+		if (parse_auth(&cx, g, &out->auth) < 0)
+			goto out;
+	}
+	switch (get_group(&cx, root, "rules", &g)) {
+	case -1: goto out;
+	case 1:
+		if (parse_rules(&cx, g, &out->rules) < 0)
+			goto out;
+	}
+	if (get_seconds(&cx, root, "timeout", &out->timeout_ms, 0.001, 86400) < 0
+	    || get_seconds(&cx, root, "connect_timeout", &out->connect_timeout_ms, 0.001, 3600) < 0
+	    || get_num(&cx, root, "rate_per_sec", &out->rate_per_sec, 0, 1e6) < 0
+	    || get_i64(&cx, root, "rate_per_hour", &out->rate_per_hour, 0, 1000000000) < 0
+	    || get_i64(&cx, root, "max_bytes", &out->max_bytes, 1, INT64_MAX) < 0
+	    || get_int(&cx, root, "retries", &out->retries, 0, 10) < 0
+	    || get_seconds(&cx, root, "retry_delay", &out->retry_delay_ms, 0, 3600) < 0
+	    || get_seconds(&cx, root, "max_retry_wait", &out->max_retry_wait_ms, 0, 86400) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(stem);
+	config_destroy(&cfg);
+	if (rc < 0) {
+		if (err && err->kind == ERRK_NONE)
+			err->kind = ERRK_CONFIG;
+		conf_supplier_free(out);
+	}
+	return rc;
+}
+
+int conf_load_supplier(const char *path, struct supplier_conf *out, struct error *err)
+{
+	return supplier_load(path, out, true, err);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of the *.conf files in dir (not hidden ones).  Returns the
+ * count, -1 on error. */
+static int list_conf_files(const char *dir, char ***out, struct error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	if (!d)
+		return err_set(err, ERRK_CONFIG, _("%s: cannot read the suppliers directory: %s"),
+		               dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			names = xrealloc(names, cap * sizeof(*names));
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
+	*out = names;
+	return (int)n;
+}
+
+/* dir_line: line of the suppliers_dir setting, 0 when it was not given. */
+static int load_suppliers(struct conf *c, int dir_line, struct error *err)
+{
+	struct stat st;
+	char **names = NULL;
+	int n, i, j, rc = -1;
+
+	if (stat(c->suppliers_dir, &st) < 0) {
+		if (errno == ENOENT && dir_line == 0)
+			return 0;     /* the default directory is optional */
+		if (dir_line > 0)
+			return err_set(err, ERRK_CONFIG, _("%s:%d: suppliers_dir: %s: %s"), c->file,
+			               dir_line, c->suppliers_dir, strerror(errno));
+		return err_set(err, ERRK_CONFIG, _("%s: suppliers directory %s: %s"), c->file,
+		               c->suppliers_dir, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (dir_line > 0)
+			return err_set(err, ERRK_CONFIG, _("%s:%d: suppliers_dir: %s is not a "
+			                                   "directory"), c->file, dir_line, c->suppliers_dir);
+		return err_set(err, ERRK_CONFIG, _("%s: suppliers directory %s is not a directory"),
+		               c->file, c->suppliers_dir);
+	}
+	n = list_conf_files(c->suppliers_dir, &names, err);
+	if (n < 0)
+		return -1;
+	c->suppliers = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*c->suppliers));
+	for (i = 0; i < n; i++) {
+		char *path = path_join(c->suppliers_dir, names[i]);
+		int r = supplier_load(path, &c->suppliers[c->n_suppliers], false, err);
+
+		free(path);
+		if (r < 0)
+			goto out;
+		c->n_suppliers++;
+	}
+	for (i = 0; i < c->n_suppliers; i++) {
+		for (j = 0; j < i; j++) {
+			struct supplier_conf *a = &c->suppliers[j], *b = &c->suppliers[i];
+
+			if (strcmp(a->slug, b->slug) == 0) {
+				err_set(err, ERRK_CONFIG, _("%s:%d: slug: duplicate slug \"%s\", already "
+				                            "used by %s:%d"), b->file, b->line, b->slug,
+				        a->file, a->line);
+				goto out;
+			}
+		}
+	}
+	for (i = 0; i < c->n_suppliers; i++) {
+		struct supplier_conf *s = &c->suppliers[i];
+		char *stem = file_stem(s->file);
+		bool same = strcmp(stem, s->slug) == 0;
+
+		if (!same)
+			err_set(err, ERRK_CONFIG, _("%s:%d: slug: slug \"%s\" does not match the file "
+			                            "name: rename the file to %s.conf or set slug = \"%s\""),
+			        s->file, s->line, s->slug, s->slug, stem);
+		free(stem);
+		if (!same)
+			goto out;
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* the main file                                                      */
+
+void conf_free(struct conf *c)
+{
+	int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n_suppliers; i++)
+		conf_supplier_free(&c->suppliers[i]);
+	free(c->suppliers);
+	free(c->file);
+	free(c->db_path);
+	free(c->suppliers_dir);
+	free(c->user_agent_extra);
+	free(c->demo_catalogue);
+	free(c);
+}
+
+struct conf *conf_load_file(const char *path, struct error *err)
+{
+	static const char *const known[] = {
+		"database", "suppliers_dir", "aggregate", "user_agent_extra", NULL
+	};
+	struct cctx cx = { path, err };
+	struct conf *c = xcalloc(1, sizeof(*c));
+	config_t cfg;
+	config_setting_t *root;
+	const char *v;
+	char *dir = NULL;
+	int agg, dir_line = 0, rc = -1;
+
+	c->file = xstrdup(path);
+	c->aggregate = AGG_SUM;
+	config_init(&cfg);
+	if (read_cfg(&cfg, path, err) < 0)
+		goto out;
+	root = config_root_setting(&cfg);
+	if (check_names(&cx, root, known) < 0)
+		goto out;
+	dir = abs_dirname(path);
+
+	switch (get_str(&cx, root, "database", &v)) {
+	case -1: goto out;
+	case 1:
+		if (!*v) {
+			bad(&cx, config_setting_get_member(root, "database"), _("must not be empty"));
+			goto out;
+		}
+		c->db_path = expand_path(dir, v);
+		break;
+	default: {
+		char *state = path_state_dir();
+
+		c->db_path = path_join(state, "dropstock.db");
+		free(state);
+	}
+	}
+	switch (get_str(&cx, root, "suppliers_dir", &v)) {
+	case -1: goto out;
+	case 1:
+		if (!*v) {
+			bad(&cx, config_setting_get_member(root, "suppliers_dir"), _("must not be empty"));
+			goto out;
+		}
+		c->suppliers_dir = expand_path(dir, v);
+		dir_line = (int)config_setting_source_line(config_setting_get_member(root, "suppliers_dir"));
+		break;
+	default:
+		c->suppliers_dir = path_join(dir, "suppliers.d");
+	}
+	if (get_enum(&cx, root, "aggregate", aggregate_names, &agg) < 0)
+		goto out;
+	if (config_setting_get_member(root, "aggregate"))
+		c->aggregate = (enum aggregate_kind)agg;
+	if (get_str(&cx, root, "user_agent_extra", &v) < 0)
+		goto out;
+	if (config_setting_get_member(root, "user_agent_extra")) {
+		if (has_ctl(v)) {
+			bad(&cx, config_setting_get_member(root, "user_agent_extra"),
+			    _("contains a control character"));
+			goto out;
+		}
+		c->user_agent_extra = xstrdup(v);
+	}
+	config_destroy(&cfg);
+	config_init(&cfg);
+	if (load_suppliers(c, dir_line, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	config_destroy(&cfg);
+	free(dir);
+	if (rc < 0) {
+		if (err && err->kind == ERRK_NONE)
+			err->kind = ERRK_CONFIG;
+		conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* lookup                                                             */
+
+/* 1 exists, 0 does not, -1 error (other than "not there"). */
+static int file_exists(const char *path, struct error *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		return 1;
+	if (errno == ENOENT || errno == ENOTDIR)
+		return 0;
+	return err_set(err, ERRK_CONFIG, _("%s: %s"), path, strerror(errno));
+}
+
+static struct conf *conf_load_embedded(struct error *err)
+{
+	struct conf *c;
+	char *main_path = NULL, *catalogue = NULL;
+
+	if (conf_demo_materialise(&main_path, &catalogue, err) < 0)
+		return NULL;
+	c = conf_load_file(main_path, err);
+	if (c) {
+		free(c->file);
+		c->file = NULL;
+		c->embedded = true;
+		c->demo_catalogue = catalogue;
+		catalogue = NULL;
+	} else {
+		err_prefix(err, _("the embedded demo configuration"));
+	}
+	free(main_path);
+	free(catalogue);
+	return c;
+}
+
+struct conf *conf_load(const char *explicit_path, struct error *err)
+{
+	const char *env;
+	char *dir, *path;
+	struct conf *c;
+	int r;
+
+	if (explicit_path)
+		return conf_load_file(explicit_path, err);
+
+	env = getenv("DROPSTOCK_CONFIG");
+	if (!str_empty(env)) {
+		r = file_exists(env, err);
+		if (r < 0)
+			return NULL;
+		if (r == 0) {
+			err_set(err, ERRK_CONFIG, _("%s (named by $DROPSTOCK_CONFIG): no such file"), env);
+			return NULL;
+		}
+		return conf_load_file(env, err);
+	}
+
+	dir = path_config_dir();
+	path = path_join(dir, "dropstock.conf");
+	free(dir);
+	r = file_exists(path, err);
+	if (r != 0) {
+		c = r > 0 ? conf_load_file(path, err) : NULL;
+		free(path);
+		return c;
+	}
+	free(path);
+
+	path = xstrdup(SYSCONFDIR "/dropstock/dropstock.conf");
+	r = file_exists(path, err);
+	if (r != 0) {
+		c = r > 0 ? conf_load_file(path, err) : NULL;
+		free(path);
+		return c;
+	}
+	free(path);
+
+	return conf_load_embedded(err);
+}
+
+struct supplier_conf *conf_find_supplier(struct conf *c, const char *slug)
+{
+	int i;
+
+	if (!c || !slug)
+		return NULL;
+	for (i = 0; i < c->n_suppliers; i++)
+		if (strcmp(c->suppliers[i].slug, slug) == 0)
+			return &c->suppliers[i];
+	return NULL;
+}

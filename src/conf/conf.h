@@ -120,7 +120,7 @@ struct rules_conf {
 
 struct supplier_conf {
 	char *slug;               /* [a-z0-9][a-z0-9_-]*, equals the file name stem */
-	char *name;
+	char *name;               /* defaults to the slug, never NULL */
 	bool active;              /* default true */
 	int priority;             /* lower first; default 100 (aggregate = "first") */
 	struct source_conf source;          /* the full feed, required */
@@ -149,6 +149,9 @@ struct conf {
 	char *user_agent_extra;   /* optional text appended to the User-Agent */
 	struct supplier_conf *suppliers;
 	int n_suppliers;
+	char *demo_catalogue;     /* embedded default only: absolute path of the materialised
+	                           * demo catalogue.csv (the CLI imports it into an empty
+	                           * database); NULL otherwise */
 };
 
 /* Finds and loads the configuration: explicit path (--config) if given, else
@@ -161,14 +164,21 @@ struct conf *conf_load(const char *explicit_path, struct error *err);
 /* Loads one given main file (no lookup). */
 struct conf *conf_load_file(const char *path, struct error *err);
 
-/* Loads a single supplier file; used by conf_load and by the editor later. */
+/* Loads a single supplier file; used by conf_load and by the editor later.
+ * Fills *out (secrets resolved); on error *out is left zeroed.  Release
+ * with conf_supplier_free(). */
 int conf_load_supplier(const char *path, struct supplier_conf *out, struct error *err);
 
 struct supplier_conf *conf_find_supplier(struct conf *c, const char *slug);
+/* Frees what s owns (secret values wiped first) and zeroes *s; s itself is
+ * not freed. */
 void conf_supplier_free(struct supplier_conf *s);
 void conf_free(struct conf *c);
 
 const char *conf_format_name(enum feed_format f);   /* "json", "csv", "xml" */
 const char *conf_paging_name(enum page_kind p);     /* "none", "page", "offset", "cursor", "next_url", "link" */
+const char *conf_end_name(enum page_end e);         /* "short", "empty", "total" */
+const char *conf_auth_name(enum auth_kind a);       /* "none", "bearer", "header", "basic", "query" */
+const char *conf_aggregate_name(enum aggregate_kind a); /* "sum", "max", "first" */
 
 #endif

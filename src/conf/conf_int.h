@@ -1,6 +1,6 @@
 /* conf_int.h - shared by the conf module's files only (conf.c, secret.c,
- * demo.c and the generated demo_blob.c).  Nothing outside src/conf/ should
- * include it.
+ * demo.c and the generated demo_blob.c) and by tests/unit/test_conf.c.
+ * Nothing else should include it.
  */
 #ifndef DROPSTOCK_CONF_INT_H
 #define DROPSTOCK_CONF_INT_H

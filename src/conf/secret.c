@@ -192,9 +192,9 @@ int conf_secret_check_file(const char *file, const char *where, const char *alt,
 		return 0;
 	if (st.st_mode & 044)
 		return err_set(err, ERRK_CONFIG,
-		               _("%s: %s holds an inline secret but is readable by others; "
-		                 "run: chmod 600 %s (or use %s)"), where, file, file, alt);
+		               _("%s: the file holds an inline secret but is readable by "
+		                 "others; run: chmod 600 %s (or use %s)"), where, file, alt);
 	return err_set(err, ERRK_CONFIG,
-	               _("%s: %s holds an inline secret but is writable or executable by "
-	                 "others; run: chmod 600 %s (or use %s)"), where, file, file, alt);
+	               _("%s: the file holds an inline secret but is writable by others; "
+	                 "run: chmod 600 %s (or use %s)"), where, file, alt);
 }
