@@ -96,9 +96,11 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
+			int first = optind;
+
 			http_global_init();
 			optind = 0;   /* glibc: re-initialise getopt for the subcommand */
-			rc = commands[i].run(&cli, argc - optind, argv + optind);
+			rc = commands[i].run(&cli, argc - first, argv + first);
 			if (cli.db)
 				db_close(cli.db);
 			if (cli.conf)

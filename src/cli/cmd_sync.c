@@ -114,12 +114,13 @@ static void print_result(const struct supplier_conf *s, const struct sync_report
 
 	if (strcmp(rep->status, "succeeded") == 0) {
 		printf(_("%s: %s in %.1f s: %lld seen, %lld changed, %lld unknown, %lld invalid, "
-		         "%lld stale, %lld zeroed; %lld pages%s\n"),
+		         "%lld stale, %lld zeroed; "),
 		       s->slug, dry_run ? _("dry run done") : _("synced"),
 		       (double)rep->duration_ms / 1000.0, (long long)st->seen,
 		       (long long)st->changed, (long long)st->unknown, (long long)st->invalid,
-		       (long long)st->stale, (long long)st->zeroed, (long long)st->pages,
-		       dry_run ? _(" (nothing was written)") : "");
+		       (long long)st->stale, (long long)st->zeroed);
+		printf(P_("%lld page", "%lld pages", (unsigned long)st->pages), (long long)st->pages);
+		printf("%s\n", dry_run ? _(" (nothing was written)") : "");
 	} else {
 		cli_error("%s", rep->err.msg);
 		if (rep->run_id)

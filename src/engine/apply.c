@@ -1,3 +1,322 @@
-/* src/engine/apply.c - placeholder, being written */
+/* apply.c - the one path every stock observation takes: find the link, drop
+ * it when stale, apply the supplier's rules, and when the value changed
+ * update the link, log it, recompute the product and queue outbox events,
+ * all in one transaction per batch. */
 #include "config.h"
-typedef int placeholder_src_engine_apply_c;
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "util/util.h"
+
+const char *obs_source_name(enum obs_source s)
+{
+	static const char *const names[] = {
+		[SRC_FULL] = "full",
+		[SRC_DELTA] = "delta",
+		[SRC_WEBHOOK] = "webhook",
+		[SRC_CHECK] = "check",
+		[SRC_MANUAL] = "manual",
+	};
+
+	if ((unsigned)s < ARRAY_SIZE(names))
+		return names[s];
+	return "unknown";
+}
+
+#define MAX64(a, b) ((a) > (b) ? (a) : (b))
+
+/* State for one call. */
+struct batch {
+	struct apply_ctx *ctx;
+	const struct rules_conf *rules;
+	const char *source;
+	int64_t now;
+	struct apply_counts c;
+	char product_sku[1024];
+};
+
+/* A JSON string even from bytes that are not UTF-8 (a latin-1 feed): bad
+ * bytes become U+FFFD rather than failing the event. */
+static json_t *json_text(const char *s)
+{
+	json_t *j;
+	struct buf b = BUF_INIT;
+	const unsigned char *p;
+
+	if (!s)
+		return json_null();
+	j = json_string(s);
+	if (j)
+		return j;
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x80)
+			buf_putc(&b, (char)*p);
+		else
+			buf_puts(&b, "\xEF\xBF\xBD");
+	}
+	j = json_string(buf_str(&b));
+	buf_free(&b);
+	return j ? j : json_null();
+}
+
+static int add_events(struct batch *bt, int64_t product_id, const char *supplier_sku,
+                      int64_t prev, int64_t now_stock, int64_t at, struct error *err)
+{
+	struct apply_ctx *ctx = bt->ctx;
+	const char *kinds[2];
+	char iso[32];
+	json_t *o;
+	int n = 0, i, rc = -1;
+
+	if (prev == 0 && now_stock > 0)
+		kinds[n++] = "back_in_stock";
+	else if (prev > 0 && now_stock == 0)
+		kinds[n++] = "out_of_stock";
+	kinds[n++] = "stock_changed";
+
+	o = json_object();
+	json_object_set_new(o, "event", json_string(kinds[0]));
+	json_object_set_new(o, "product_sku", json_text(bt->product_sku));
+	json_object_set_new(o, "stock", json_integer(now_stock));
+	json_object_set_new(o, "previous_stock", json_integer(prev));
+	json_object_set_new(o, "supplier", json_text(ctx->sup->slug));
+	json_object_set_new(o, "supplier_sku", json_text(supplier_sku));
+	json_object_set_new(o, "source", json_string(bt->source));
+	json_object_set_new(o, "at", json_string(time_format_iso(at, iso)));
+	for (i = 0; i < n; i++) {
+		char *payload;
+		int r;
+
+		json_object_set_new(o, "event", json_string(kinds[i]));
+		payload = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (!payload) {
+			err_set(err, ERRK_INTERNAL, _("cannot encode the %s event"), kinds[i]);
+			goto out;
+		}
+		r = outbox_add(ctx->db, kinds[i], product_id, payload, bt->now, err);
+		free(payload);
+		if (r < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
+}
+
+/* Records a new store-facing value for a link. */
+static int apply_change(struct batch *bt, const struct link_row *link, const char *supplier_sku,
+                        int64_t stock, int64_t raw, int64_t source_time, int64_t observed_at,
+                        bool zeroing, struct error *err)
+{
+	struct apply_ctx *ctx = bt->ctx;
+	struct stocklog_entry e;
+	struct stock_change ch;
+	int64_t pold, pnew;
+
+	if (links_set_stock(ctx->db, link->id, stock, raw, source_time, observed_at, err) < 0)
+		return -1;
+	if (link->has_stock && link->stock == stock)
+		return 0;     /* only the raw figure moved: nothing the store sees */
+	e.link_id = link->id;
+	e.product_id = link->product_id;
+	e.has_prev = link->has_stock;
+	e.prev = link->stock;
+	e.new_stock = stock;
+	e.source = bt->source;
+	e.run_id = ctx->run_id;
+	e.recorded_at = bt->now;
+	e.source_time = source_time;
+	if (stocklog_append(ctx->db, &e, err) < 0)
+		return -1;
+	if (products_recompute(ctx->db, link->product_id, ctx->agg, &pold, &pnew, bt->product_sku,
+	                       sizeof(bt->product_sku), bt->now, err) < 0)
+		return -1;
+	if (pold != pnew &&
+	    add_events(bt, link->product_id, supplier_sku, pold, pnew, observed_at, err) < 0)
+		return -1;
+	if (zeroing)
+		bt->c.zeroed++;
+	else
+		bt->c.changed++;
+	if (ctx->on_change) {
+		ch.supplier_sku = supplier_sku;
+		ch.product_sku = bt->product_sku;
+		ch.has_prev = link->has_stock;
+		ch.prev = link->has_stock ? link->stock : 0;
+		ch.new_stock = stock;
+		ch.product_prev = pold;
+		ch.product_new = pnew;
+		ctx->on_change(ctx->ud, &ch);
+	}
+	return 0;
+}
+
+static bool is_stale(const struct link_row *link, int64_t source_time, int64_t observed_at)
+{
+	if (source_time && link->source_time)
+		return source_time < link->source_time;
+	return observed_at < link->synced_at;
+}
+
+static int batch_begin(struct batch *bt, struct apply_ctx *ctx, struct error *err)
+{
+	memset(bt, 0, sizeof(*bt));
+	bt->ctx = ctx;
+	if (!ctx || !ctx->db || !ctx->sup)
+		return err_set(err, ERRK_INTERNAL, _("engine: called without a database or supplier"));
+	bt->rules = &ctx->sup->rules;
+	bt->source = obs_source_name(ctx->source);
+	bt->now = time_now_ms();
+	return db_begin(ctx->db, err);
+}
+
+static int batch_end(struct batch *bt, struct apply_counts *counts, struct error *err)
+{
+	struct apply_ctx *ctx = bt->ctx;
+
+	if (ctx->dry_run)
+		db_rollback(ctx->db);
+	else if (db_commit(ctx->db, err) < 0)
+		return -1;
+	if (counts) {
+		counts->seen += bt->c.seen;
+		counts->changed += bt->c.changed;
+		counts->unknown += bt->c.unknown;
+		counts->stale += bt->c.stale;
+		counts->zeroed += bt->c.zeroed;
+	}
+	return 0;
+}
+
+static void where(struct error *err, const struct observation *o)
+{
+	if (o->position)
+		err_prefix(err, _("item %lld (SKU %s)"), (long long)o->position, o->supplier_sku);
+	else
+		err_prefix(err, _("SKU %s"), o->supplier_sku);
+}
+
+int engine_apply(struct apply_ctx *ctx, const struct observation *obs, size_t n,
+                 struct apply_counts *counts, struct error *err)
+{
+	struct batch bt;
+	struct link_row link;
+	size_t i;
+	int rc = -1;
+
+	if (batch_begin(&bt, ctx, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct observation *o = &obs[i];
+		int64_t stock;
+		int r;
+
+		bt.c.seen++;
+		if (str_empty(o->supplier_sku)) {
+			err_set(err, ERRK_INTERNAL, _("item %lld: observation without a SKU"),
+			        (long long)o->position);
+			goto out;
+		}
+		if (o->raw_stock < 0) {
+			err_set(err, ERRK_INTERNAL, _("negative stock %lld reached the engine"),
+			        (long long)o->raw_stock);
+			where(err, o);
+			goto out;
+		}
+		r = links_find(ctx->db, ctx->supplier_id, o->supplier_sku, &link, err);
+		if (r < 0) {
+			where(err, o);
+			goto out;
+		}
+		if (r == 0) {
+			if (unknown_record(ctx->db, ctx->supplier_id, o->supplier_sku, o->raw_stock,
+			                   o->observed_at, err) < 0) {
+				where(err, o);
+				goto out;
+			}
+			bt.c.unknown++;
+			continue;
+		}
+		if (ctx->on_seen)
+			ctx->on_seen(ctx->ud, link.id);
+		if (is_stale(&link, o->source_time, o->observed_at)) {
+			bt.c.stale++;
+			continue;
+		}
+		stock = rules_apply(bt.rules, o->raw_stock);
+		if (link.has_stock && link.stock == stock && link.raw_stock == o->raw_stock) {
+			/* unchanged: a full sync writes nothing; a fresher push or
+			 * check moves the link's clock so older pages stay stale */
+			if (ctx->source != SRC_FULL &&
+			    (o->observed_at > link.synced_at || o->source_time > link.source_time) &&
+			    links_set_stock(ctx->db, link.id, stock, o->raw_stock,
+			                    MAX64(o->source_time, link.source_time),
+			                    MAX64(o->observed_at, link.synced_at), err) < 0) {
+				where(err, o);
+				goto out;
+			}
+			continue;
+		}
+		if (apply_change(&bt, &link, o->supplier_sku, stock, o->raw_stock, o->source_time,
+		                 o->observed_at, false, err) < 0) {
+			where(err, o);
+			goto out;
+		}
+	}
+	rc = batch_end(&bt, counts, err);
+out:
+	if (rc < 0)
+		db_rollback(ctx->db);    /* no-op when nothing is open */
+	return rc;
+}
+
+int engine_zero_links(struct apply_ctx *ctx, const int64_t *link_ids, size_t n,
+                      struct apply_counts *counts, struct error *err)
+{
+	struct batch bt;
+	struct link_row link;
+	int64_t at;
+	size_t i;
+	int rc = -1;
+
+	if (batch_begin(&bt, ctx, err) < 0)
+		return -1;
+	at = ctx->zero_as_of ? ctx->zero_as_of : bt.now;
+	for (i = 0; i < n; i++) {
+		char *sku = NULL;
+		int64_t stock;
+		int r;
+
+		r = links_get(ctx->db, link_ids[i], &link, &sku, err);
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			continue;     /* removed meanwhile */
+		if (is_stale(&link, 0, at)) {
+			bt.c.stale++;
+			free(sku);
+			continue;
+		}
+		stock = rules_apply(bt.rules, 0);
+		if (link.has_stock && link.stock == stock && link.raw_stock == 0) {
+			free(sku);
+			continue;
+		}
+		r = apply_change(&bt, &link, sku, stock, 0, 0, at, true, err);
+		if (r < 0) {
+			err_prefix(err, _("zeroing SKU %s"), sku);
+			free(sku);
+			goto out;
+		}
+		free(sku);
+	}
+	rc = batch_end(&bt, counts, err);
+out:
+	if (rc < 0)
+		db_rollback(ctx->db);    /* no-op when nothing is open */
+	return rc;
+}

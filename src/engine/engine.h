@@ -57,6 +57,10 @@ struct apply_ctx {
 	void (*on_change)(void *ud, const struct stock_change *ch);
 	void (*on_seen)(void *ud, int64_t link_id);   /* every link found (zero-missing bookkeeping) */
 	void *ud;
+	/* engine_zero_links only: when the feed that missed these links was
+	 * fetched (its start).  A link synced after that (say by a webhook
+	 * during the sync) is left alone and counted stale.  0 = now. */
+	int64_t zero_as_of;
 };
 
 /* Applies a batch inside ONE transaction (BEGIN IMMEDIATE ... COMMIT, or
@@ -66,12 +70,37 @@ struct apply_ctx {
  * store-facing value changed: update the link, append stock_log, recompute
  * the product, and add outbox events (back_in_stock when the product goes
  * from 0 to >0, out_of_stock from >0 to 0, stock_changed on any change).
- * On error the whole batch is rolled back and counts are left untouched. */
+ * On error the whole batch is rolled back and counts are left untouched.
+ *
+ * Details:
+ * - A link whose store-facing stock and raw stock are both unchanged writes
+ *   nothing for SRC_FULL (the hot path: one SELECT per item).  For the other
+ *   sources it only moves the link's source_time/synced_at forward, so a
+ *   fresher unchanged webhook still guards against an older full page.
+ * - Raw stock changed but store-facing stock not (say both above the cap):
+ *   the link row is updated, nothing is logged, counted or announced.
+ * - A first value ever (the link had no stock) is a change with has_prev
+ *   false, even when it is 0.
+ * - stock_log.recorded_at, products.updated_at and outbox.created_at are
+ *   the call's time; the link's synced_at and the event's "at" are the
+ *   observation's observed_at.
+ * - Outbox payload: {"event", "product_sku", "stock", "previous_stock"
+ *   (the product's aggregated figures), "supplier", "supplier_sku",
+ *   "source", "at" (ISO-8601 UTC)}.  A 0 crossing writes two events: the
+ *   crossing one, then stock_changed.  A link change that leaves the
+ *   product's aggregate as it was writes no event.
+ * - on_change is called for every change, in dry runs too (what would
+ *   change); on_seen for every link found, stale or not.
+ * - An observation without a SKU or with a negative raw_stock is a caller
+ *   bug: the batch fails (ERRK_INTERNAL) naming its position.
+ * - It must not be called inside a transaction of the caller. */
 int engine_apply(struct apply_ctx *ctx, const struct observation *obs, size_t n,
                  struct apply_counts *counts, struct error *err);
 
 /* Sets the given links to 0 (zero-missing), same transaction and logging
- * rules as engine_apply, source as in ctx. */
+ * rules as engine_apply, source as in ctx.  Counts go to counts->zeroed
+ * (not changed, not seen); links already at 0, and links that no longer
+ * exist, are skipped; links synced after ctx->zero_as_of count as stale. */
 int engine_zero_links(struct apply_ctx *ctx, const int64_t *link_ids, size_t n,
                       struct apply_counts *counts, struct error *err);
 

@@ -338,6 +338,13 @@ out:
 
 /* ---- the run ---- */
 
+static int stop_requested(void *ud)
+{
+	const struct sync_opts *o = ud;
+
+	return o->stop && *o->stop;
+}
+
 static int fetch_all(struct sync_state *st, struct http_client *http, struct error *err)
 {
 	const struct source_conf *src = &st->sup->source;
@@ -495,6 +502,7 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	rep->stats.total = runs_last_seen(db, st.actx.supplier_id, kind);
 
 	http = http_client_new(s, c->user_agent_extra);
+	http_client_set_cancel(http, stop_requested, (void *)o);
 	if (fetch_all(&st, http, err) != 0)
 		goto finish;
 	stats_from_counts(&st);

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -265,6 +266,19 @@ static bool success_value(const char *v)
 	return r;
 }
 
+/* "1234", " 1234 " or "1234.0" */
+static bool total_value(const char *s, int64_t *out)
+{
+	double d;
+
+	if (str_to_i64(s, out))
+		return true;
+	if (!str_to_double(s, &d) || d != d || d < -9e18 || d > 9e18 || d != (double)(int64_t)d)
+		return false;
+	*out = (int64_t)d;
+	return true;
+}
+
 /* The checks common to every format, in order: success flag, item list,
  * total. */
 static int check_envelope(struct feed_parser *p, struct error *err)
@@ -319,15 +333,12 @@ static int check_envelope(struct feed_parser *p, struct error *err)
 	path = feed_env_path(p, FE_TOTAL);
 	if (path && p->env[FE_TOTAL]) {
 		int64_t t;
-		double d;
 
-		if (!str_to_i64(p->env[FE_TOTAL], &t)) {
-			if (!str_to_double(p->env[FE_TOTAL], &d) || d != (double)(int64_t)d)
-				return err_set(err, ERRK_PERMANENT,
-				               _("total '%s' in the response is not a whole number: \"%s\""),
-				               path, p->env[FE_TOTAL]);
-		}
-		if (str_to_i64(p->env[FE_TOTAL], &t) ? t < 0 : d < 0)
+		if (!total_value(p->env[FE_TOTAL], &t))
+			return err_set(err, ERRK_PERMANENT,
+			               _("total '%s' in the response is not a whole number: \"%s\""),
+			               path, p->env[FE_TOTAL]);
+		if (t < 0)
 			return err_set(err, ERRK_PERMANENT,
 			               _("total '%s' in the response is negative: %s"),
 			               path, p->env[FE_TOTAL]);
@@ -363,18 +374,8 @@ out:
 	if (meta) {
 		meta->items_found = p->items_found && !p->items_bad;
 		meta->n_items = p->n_items;
-		if (rc == 0 && p->env[FE_TOTAL] && feed_env_path(p, FE_TOTAL)) {
-			int64_t t;
-			double d;
-
-			if (str_to_i64(p->env[FE_TOTAL], &t)) {
-				meta->has_total = true;
-				meta->total = t;
-			} else if (str_to_double(p->env[FE_TOTAL], &d)) {
-				meta->has_total = true;
-				meta->total = (int64_t)d;
-			}
-		}
+		if (rc == 0 && p->env[FE_TOTAL] && feed_env_path(p, FE_TOTAL))
+			meta->has_total = total_value(p->env[FE_TOTAL], &meta->total);
 		if (rc == 0 && !str_empty(p->env[FE_NEXT]) && feed_env_path(p, FE_NEXT))
 			meta->next = xstrdup(p->env[FE_NEXT]);
 	}

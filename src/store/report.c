@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/report.h"
@@ -326,8 +327,9 @@ int report_history(struct db *db, const struct report_history_filter *f,
 		*has_more = false;
 	if (f->supplier && report_supplier_id(db, f->supplier, &sid, err) < 0)
 		goto out;
-	/* No OR around the keyset condition: with no cursor it compares with
-	 * the largest key, so an index on (recorded_at, id) serves every page. */
+	/* No OR around the keyset and since bounds: with no cursor the key is
+	 * compared with the largest one and with no since with the smallest, so
+	 * the (recorded_at, id) index serves every page as a bounded range. */
 	st = db_stmt(db,
 	             "SELECT l.id, l.recorded_at, s.slug, k.supplier_sku, l.product_id,"
 	             " p.sku, p.name, l.prev_stock, l.new_stock, l.source, l.run_id,"
@@ -340,7 +342,7 @@ int report_history(struct db *db, const struct report_history_filter *f,
 	             " AND (?3 IS NULL OR k.supplier_sku LIKE ?3 ESCAPE '\\'"
 	             "      OR p.sku LIKE ?3 ESCAPE '\\')"
 	             " AND (?4 IS NULL OR k.supplier_id = ?4)"
-	             " AND (?5 IS NULL OR l.recorded_at >= ?5)"
+	             " AND l.recorded_at >= ?5"
 	             " AND (?6 IS NULL OR l.source = ?6)"
 	             " ORDER BY l.recorded_at DESC, l.id DESC LIMIT ?7",
 	             err);
@@ -359,8 +361,7 @@ int report_history(struct db *db, const struct report_history_filter *f,
 	}
 	if (f->supplier)
 		sqlite3_bind_int64(st, 4, sid);
-	if (f->since > 0)
-		sqlite3_bind_int64(st, 5, f->since);
+	sqlite3_bind_int64(st, 5, f->since > 0 ? f->since : INT64_MIN);
 	if (f->source)
 		bind_text(st, 6, f->source);
 	sqlite3_bind_int64(st, 7, c.limit + 1);
@@ -421,6 +422,9 @@ int report_unknown(struct db *db, const char *supplier,
 	             " u.times_seen"
 	             " FROM unknown_skus u JOIN suppliers s ON s.id = u.supplier_id"
 	             " WHERE (?1 IS NULL OR u.supplier_id = ?1)"
+	             /* linked since it was recorded (e.g. by a catalogue import) */
+	             " AND NOT EXISTS (SELECT 1 FROM supplier_links k"
+	             "   WHERE k.supplier_id = u.supplier_id AND k.supplier_sku = u.supplier_sku)"
 	             " ORDER BY s.slug, u.last_seen DESC, u.supplier_sku",
 	             err);
 	if (!st)

@@ -115,7 +115,8 @@ int report_history(struct db *db, const struct report_history_filter *f,
                    int (*cb)(void *ud, const struct report_history_row *r), void *ud,
                    bool *has_more, struct report_cursor *next, struct error *err);
 
-/* ---- unknown SKUs, by supplier slug then most recently seen ---- */
+/* ---- unknown SKUs, by supplier slug then most recently seen; SKUs that
+ * got linked since they were recorded are left out ---- */
 struct report_unknown_row {
 	const char *supplier;      /* slug */
 	const char *supplier_sku;

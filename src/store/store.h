@@ -24,6 +24,9 @@ int suppliers_find(struct db *db, const char *slug, int64_t *id, struct error *e
 /* kind "full" or "delta"; status "succeeded", "failed", "interrupted". */
 int suppliers_set_last(struct db *db, int64_t supplier_id, const char *kind, int64_t at,
                        const char *status, struct error *err);
+/* The delta watermark (suppliers.delta_watermark): *ms = 0 when none. */
+int suppliers_get_watermark(struct db *db, int64_t supplier_id, int64_t *ms, struct error *err);
+int suppliers_set_watermark(struct db *db, int64_t supplier_id, int64_t ms, struct error *err);
 
 /* ---- products and supplier links ---- */
 struct link_row {
@@ -35,9 +38,13 @@ struct link_row {
 	int64_t source_time;     /* supplier's timestamp of the stored value, 0 = none */
 	int64_t synced_at;       /* when dropstock received the stored value */
 };
-/* 1 found, 0 no such link, -1 error. */
+/* 1 found, 0 no such link, -1 error.  The hot path: one indexed SELECT. */
 int links_find(struct db *db, int64_t supplier_id, const char *supplier_sku,
                struct link_row *out, struct error *err);
+/* A link by id; when supplier_sku is not NULL it gets a copy of the
+ * supplier sku (caller frees).  1 found, 0 no such link, -1 error. */
+int links_get(struct db *db, int64_t link_id, struct link_row *out, char **supplier_sku,
+              struct error *err);
 int links_set_stock(struct db *db, int64_t link_id, int64_t stock, int64_t raw_stock,
                     int64_t source_time, int64_t synced_at, struct error *err);
 /* Creates the product (when its sku is new; name may be NULL) and the link.
@@ -45,11 +52,22 @@ int links_set_stock(struct db *db, int64_t link_id, int64_t stock, int64_t raw_s
  * must exist in the suppliers table (err names it otherwise). */
 int links_add(struct db *db, const char *product_sku, const char *product_name,
               const char *supplier_slug, const char *supplier_sku, struct error *err);
+/* links_add that also returns the link and product ids and, when an
+ * existing link was re-pointed to another product, that previous product
+ * (*old_product_id, else 0), so the caller can recompute both products.
+ * Any out pointer may be NULL.  Also forgets the SKU in unknown_skus.
+ * Skus are at most 255 bytes. */
+int links_add_ex(struct db *db, const char *product_sku, const char *product_name,
+                 const char *supplier_slug, const char *supplier_sku, int64_t *link_id,
+                 int64_t *product_id, int64_t *old_product_id, struct error *err);
 /* Imports a catalogue CSV with a header line and the columns
  * product_sku, product_name, supplier_slug, supplier_sku (libcsv, any
  * order, names matched case-insensitively) through links_add, in one
  * transaction: a bad row fails the whole import naming its line.  Sets
- * *added to the number of rows imported. */
+ * *added to the number of rows imported.  product_name may be missing or
+ * empty; other columns are ignored.  The one exception to "callers own
+ * transactions": it runs BEGIN IMMEDIATE ... COMMIT itself, or a SAVEPOINT
+ * when called inside the caller's transaction. */
 int links_import_csv(struct db *db, const char *path, int64_t *added, struct error *err);
 /* 1 removed, 0 no such link, -1 error.  Recomputes nothing: caller does. */
 int links_remove(struct db *db, const char *supplier_slug, const char *supplier_sku,
@@ -57,13 +75,17 @@ int links_remove(struct db *db, const char *supplier_slug, const char *supplier_
 /* Number of links of a supplier, -1 on error. */
 int64_t links_count(struct db *db, int64_t supplier_id, struct error *err);
 /* Calls cb for every link of the supplier (in id order) with its supplier sku.
- * cb returns 0 to go on, -1 to stop (the call then returns -1). */
+ * cb returns 0 to go on, -1 to stop (the call then returns -1).  cb must
+ * not call links_each itself (the statement is shared). */
 int links_each(struct db *db, int64_t supplier_id,
                int (*cb)(void *ud, const struct link_row *link, const char *supplier_sku),
                void *ud, struct error *err);
 
 /* Recomputes the product's stock from its links (sum, max, or the first
- * supplier in priority order that has stock > 0) and writes it when changed.
+ * supplier in priority order that has stock > 0) and writes it when changed
+ * (stock, available = stock > 0, updated_at = now).  Links never seen
+ * (supplier_stock NULL) count as nothing.  Skus are at most 255 characters,
+ * so a 1024-byte buffer never truncates.
  * Sets *old_stock and *new_stock (equal when unchanged) and, when sku is not
  * NULL, copies the product sku into sku (NUL-terminated, truncated to
  * sku_size). */
@@ -96,6 +118,11 @@ int unknown_forget(struct db *db, int64_t supplier_id, const char *supplier_sku,
 /* kind: "back_in_stock", "out_of_stock", "stock_changed"; payload is JSON text. */
 int outbox_add(struct db *db, const char *kind, int64_t product_id, const char *payload,
                int64_t at, struct error *err);
+
+/* ---- webhook receipts (idempotency) ---- */
+/* 1 recorded (first time), 0 already seen (a duplicate delivery), -1 error. */
+int receipts_record(struct db *db, int64_t supplier_id, const char *event_id, int64_t at,
+                    struct error *err);
 
 /* ---- sync runs ---- */
 struct run_stats {
