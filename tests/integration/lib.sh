@@ -152,7 +152,7 @@ source = {
 };
 retries = 2;
 retry_delay = 0.01;
-timeout = 5;
+timeout = ${DS_TIMEOUT:-5};
 ${5:-}
 EOC
 }

@@ -43,12 +43,12 @@ ds_expect_eq "$(stocked)" 0 "nothing applied"
 last_run | grep -q '^failed|' || ds_fail "run not failed: $(last_run)"
 
 # A timeout.
-TOP_LINES="timeout = 1;"
+DS_TIMEOUT=1
 fresh --delay-ms 3000
 ds sync
 ds_expect_rc 4 "timeout"
 ds_expect_grep "timed out" "$T/err" "error says timed out"
-TOP_LINES=""
+DS_TIMEOUT=5
 
 # A body truncated on page 2: page 1 stays applied, the run fails naming page 2.
 fresh --truncate-page 2

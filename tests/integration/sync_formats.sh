@@ -7,6 +7,8 @@ N=240
 ds_mock_start --generate $N --gzip --root "$T/www" --log "$T/requests.log" \
 	--require-bearer sekrit
 mkdir -p "$T/www"
+MOCK_TOKEN=sekrit
+export MOCK_TOKEN
 
 fresh() {
 	rm -f "$DB" "$DB-wal" "$DB-shm"
@@ -23,7 +25,7 @@ auth = { type = "bearer"; token_env = "MOCK_TOKEN"; };
 retry_delay = 0.01;
 EOC
 ds_links $N c
-MOCK_TOKEN=sekrit ds sync
+ds sync
 ds_expect_rc 0 "CSV sync"
 ds_check_synced $N
 grep 'items.csv' "$T/requests.log" | grep -q 'auth=Bearer sekrit' || ds_fail "bearer not sent"
@@ -37,11 +39,13 @@ ds_expect_grep "401" "$T/err" "names 401"
 [ "$(grep -c items.csv "$T/requests.log")" -eq 1 ] || ds_fail "401 was retried"
 
 # Missing env secret: a config error, nothing runs.
+unset MOCK_TOKEN
 ds sync
 ds_expect_rc 3 "missing token env"
 ds_expect_grep "MOCK_TOKEN" "$T/err" "names the variable"
 
 # XML over HTTP.
+MOCK_TOKEN=sekrit
 fresh
 ds_supplier x <<EOC
 slug = "x";

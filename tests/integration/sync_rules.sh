@@ -48,7 +48,7 @@ feed 50 6
 ds sync
 ds_expect_rc 4 "guard trips"
 ds_expect_grep "zero-missing refused" "$T/err" "says refused"
-ds_expect_eq "$(total)" 300 "present items applied (50 x 6), nothing zeroed"
+ds_expect_eq "$(total)" 500 "present items applied (50 x 6), the 40 missing keep 5"
 ds_expect_eq "$(ds_sql "SELECT status FROM sync_runs ORDER BY id DESC LIMIT 1")" failed "run failed"
 
 # An empty feed never zeroes anything.
@@ -56,7 +56,7 @@ feed 0 0
 ds sync
 ds_expect_rc 4 "empty feed"
 ds_expect_grep "empty" "$T/err" "says empty"
-ds_expect_eq "$(total)" 300 "nothing zeroed"
+ds_expect_eq "$(total)" 500 "nothing zeroed"
 
 # A dry run reports changes and writes nothing.
 feed 100 9
@@ -67,7 +67,7 @@ ds sync --dry-run
 ds_expect_rc 0 "dry run"
 ds_expect_grep "nothing was written" "$T/out" "says dry run"
 ds_expect_grep " -> 9" "$T/out" "lists would-be changes"
-ds_expect_eq "$(total)" 300 "stock untouched"
+ds_expect_eq "$(total)" 500 "stock untouched"
 ds_expect_eq "$(ds_sql "SELECT COUNT(*) FROM stock_log")" "$log_before" "no log rows"
 ds_expect_eq "$(ds_sql "SELECT COUNT(*) FROM sync_runs")" "$runs_before" "no run rows"
 ds_expect_eq "$(ds_sql "SELECT COUNT(*) FROM outbox")" "$out_before" "no events"

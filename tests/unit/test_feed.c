@@ -816,6 +816,22 @@ static void test_xml(void)
 	ok(r.rc == 0 && r.meta.items_found && r.meta.n_items == 0, "xml: empty catalog is an empty page");
 	run_free(&r);
 
+	{
+		struct buf big = BUF_INIT;
+
+		buf_puts(&big, "<r><p sku='a'><q>1</q></p><p sku='b'>");
+		for (i = 0; i < 300000; i++)
+			buf_puts(&big, "<q>1234</q>");
+		buf_puts(&big, "</p></r>");
+		s = xml_src("p", "@sku", "q");
+		run_doc(&s, big.data, big.len, WHOLE, 0, &r, 0, false);
+		is_str(r.err.msg, "XML item 2 (line 1): its values are larger than 1024 KiB",
+		       "xml: one item's values are bounded");
+		is_str(buf_str(&r.dump), "1 \"a\" [\"1\"] - -\n", "xml: items before it delivered");
+		run_free(&r);
+		buf_free(&big);
+	}
+
 	s = xml_src("catalog/product", "@sku", "stock");
 	parse3_str("xml parent missing", &s, "<error>bad key</error>", &r);
 	is_str(r.err.msg, "item list 'catalog/product' not found in the response",
