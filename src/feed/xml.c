@@ -216,12 +216,22 @@ static bool tidy(struct buf *b, const char *s, size_t len, bool attr)
 
 static void add_field(struct xmlp *x, enum feed_field f, const char *s, size_t len, bool attr)
 {
+	struct feed_parser *p = x->p;
 	struct buf t = BUF_INIT;
 
-	if (f != FF_STOCK && x->p->has[f])
+	if (f != FF_STOCK && p->has[f])
 		return;
-	if (tidy(&t, s, len, attr))
-		feed_item_set(x->p, f, t.data, t.len);
+	if (tidy(&t, s, len, attr)) {
+		/* many repeated elements must not grow one item without bound */
+		if (p->stock_text.len + t.len > FEED_MAX_ITEM) {
+			err_set(&x->err, ERRK_PERMANENT,
+			        _("XML item %lld (line %d): its values are larger than %zu KiB"),
+			        (long long)x->item_no, x->item_line, FEED_MAX_ITEM / 1024);
+			stop(x);
+		} else {
+			feed_item_set(p, f, t.data, t.len);
+		}
+	}
 	buf_free(&t);
 }
 
@@ -353,6 +363,8 @@ static void on_end(void *ud, const xmlChar *localname, const xmlChar *prefix, co
 			x->collect_depth[f] = 0;
 			add_field(x, f, x->text[f].data ? x->text[f].data : "", x->text[f].len, false);
 		}
+		if (x->stop)
+			return;
 		if (x->depth == x->item_depth) {
 			x->in_item = false;
 			if (feed_item_emit(x->p, x->item_no, &x->err) != 0) {

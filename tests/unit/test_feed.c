@@ -231,7 +231,7 @@ static void test_json_root_array(void)
 	       "5 \"E5\" [] - -\n"
 	       "6 \"12345\" [\"-3\"] - -\n"
 	       "7 \"F6\" [\"false\"] - \"false\"\n"
-	       "8 \"G7\" [\"1e3\"] \"1764230100\" -\n"
+	       "8 \"G7\" [\"1000\"] \"1764230100\" -\n"
 	       "9 \"H8\" [\"9007199254740993\"] - -\n",
 	       "root array: every item, numbers as text, null as absent");
 	ok(r.meta.items_found, "root array: items_found");
@@ -247,6 +247,12 @@ static void test_json_root_array(void)
 	parse3_str("empty root array", &s, " [ ] ", &r);
 	is_int(r.rc, 0, "empty root array is a valid empty page");
 	ok(r.meta.items_found && r.meta.n_items == 0, "empty root array: found, 0 items");
+	run_free(&r);
+
+	parse3_str("number forms", &s, "[{\"sku\":\"n\",\"stock\":[0, -0, 12, 1.50, 2.5E-1, 1e3, -4e+2, 1.5e300]}]", &r);
+	is_str(buf_str(&r.dump),
+	       "1 \"n\" [\"0\",\"-0\",\"12\",\"1.50\",\"0.25\",\"1000\",\"-400\",\"1.5e+300\"] - -\n",
+	       "numbers as written, exponent forms as plain decimals");
 	run_free(&r);
 
 	parse3_str("scalar items", &s, "[1, -0, 0.5e-3, 1E+2, \"x\", true, null, [], {}]", &r);
