@@ -37,13 +37,15 @@ static void usage(FILE *out)
 	fprintf(out, _("\nGlobal options:\n"
 	               "  -c, --config FILE  configuration file (default: $DROPSTOCK_CONFIG,\n"
 	               "                     $XDG_CONFIG_HOME/dropstock/dropstock.conf,\n"
-	               "                     /etc/dropstock/dropstock.conf, else the built-in demo)\n"
+	               "                     %s, /etc/dropstock/dropstock.conf,\n"
+	               "                     else the built-in demo)\n"
 	               "  -q, --quiet        print only errors\n"
 	               "  -v, --verbose      print more (repeat for debug output)\n"
 	               "  -V, --version      print the version and exit\n"
 	               "  -h, --help         print this help and exit\n\n"
 	               "Run 'dropstock COMMAND --help' for the options of a command.\n"
-	               "See dropstock(1) and dropstock.conf(5).\n"));
+	               "See dropstock(1) and dropstock.conf(5).\n"),
+	        SYSCONFDIR "/dropstock/dropstock.conf");
 }
 
 int main(int argc, char **argv)

@@ -57,14 +57,16 @@ void progress_update(struct progress *p, const char *slug, int64_t done, int64_t
 		for (int i = 0; i < BAR_WIDTH; i++)
 			bar[i] = i < fill ? '#' : '.';
 		bar[BAR_WIDTH] = '\0';
+		fputc('\r', p->out);
 		if (total > 0)
-			fprintf(p->out, _("\r%s [%s] %lld/%lld %3d%% %.0f/s ETA %s, %lld changed \033[K"),
+			fprintf(p->out, _("%s [%s] %lld/%lld %3d%% %.0f/s ETA %s, %lld changed"),
 			        slug, bar, (long long)done, (long long)total,
 			        (int)(done * 100 / (total > done ? total : done)), rate, eta,
 			        (long long)changed);
 		else
-			fprintf(p->out, _("\r%s %lld items %.0f/s, %lld changed \033[K"), slug,
+			fprintf(p->out, _("%s %lld items %.0f/s, %lld changed"), slug,
 			        (long long)done, rate, (long long)changed);
+		fputs(" \033[K", p->out);
 		fflush(p->out);
 		p->drawn = true;
 		return;

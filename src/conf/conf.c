@@ -1590,14 +1590,21 @@ struct conf *conf_load(const char *explicit_path, struct error *err)
 	}
 	free(path);
 
-	path = xstrdup(SYSCONFDIR "/dropstock/dropstock.conf");
-	r = file_exists(path, err);
-	if (r != 0) {
-		c = r > 0 ? conf_load_file(path, err) : NULL;
+	/* the build's sysconfdir, then /etc when that differs (a source build
+	 * installs under /usr/local/etc, operators look in /etc) */
+	for (int k = 0; k < 2; k++) {
+		if (k == 1 && strcmp(SYSCONFDIR, "/etc") == 0)
+			break;
+		path = xstrdup(k == 0 ? SYSCONFDIR "/dropstock/dropstock.conf"
+		                      : "/etc/dropstock/dropstock.conf");
+		r = file_exists(path, err);
+		if (r != 0) {
+			c = r > 0 ? conf_load_file(path, err) : NULL;
+			free(path);
+			return c;
+		}
 		free(path);
-		return c;
 	}
-	free(path);
 
 	return conf_load_embedded(err);
 }

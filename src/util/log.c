@@ -6,7 +6,7 @@
 
 #include "util/util.h"
 
-enum log_level log_threshold = LOG_INFO;
+enum log_level log_threshold = LOG_WARN;
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {

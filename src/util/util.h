@@ -108,7 +108,7 @@ char *time_format_age(int64_t age_ms, char out[32]);
 /* ---- logging to stderr ----
  * Messages are already translated by the caller. */
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
-extern enum log_level log_threshold;          /* default LOG_INFO */
+extern enum log_level log_threshold;          /* default LOG_WARN; -v INFO, -vv DEBUG */
 void log_msg(enum log_level lvl, const char *fmt, ...) PRINTF_LIKE(2, 3);
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
