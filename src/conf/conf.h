@@ -118,6 +118,79 @@ struct rules_conf {
 	double zero_missing_max_pct; /* guard, default 20.0: refuse when more than this % of links would be zeroed */
 };
 
+
+/* ---- realtime sources (delta, live check, webhooks) and the service ---- */
+
+enum since_format { SINCE_ISO = 0, SINCE_UNIX };
+
+/* `delta = { ... }` in a supplier file: a source of changed items only. */
+struct delta_conf {
+	struct source_conf source;   /* url, format, paging, map: same options as `source` */
+	char *since_param;           /* default "updated_since" */
+	enum since_format since_format;  /* since_format = "iso" (default) | "unix" */
+	int64_t overlap_ms;          /* overlap = seconds subtracted from the watermark; default 120 */
+};
+
+enum check_failure { CHECK_FALLBACK_CACHE = 0, CHECK_REFUSE };
+
+/* `check = { ... }`: asking the supplier about one SKU now. */
+struct check_conf {
+	char *url;                   /* template: {sku} is replaced by the URL-encoded supplier SKU */
+	char *method;                /* "GET" (default) or "POST" */
+	char *body;                  /* POST body template: {sku} (JSON-escaped) and {skus}
+	                              * (a JSON array of SKUs) are replaced */
+	char *content_type;          /* POST content type, default "application/json" */
+	enum feed_format format;     /* default json */
+	struct mapping map;          /* items path ("" = the document is one item or a list), sku, stock... */
+	int64_t timeout_ms;          /* timeout = seconds, default 2 */
+	enum check_failure on_failure;   /* on_failure = "cache" (default) | "refuse" */
+	int line;
+};
+
+enum webhook_scheme {
+	WEBHOOK_CUSTOM = 0,          /* everything from the options below */
+	WEBHOOK_GITHUB,              /* X-Hub-Signature-256: sha256=HEX over the body */
+	WEBHOOK_STANDARD,            /* Standard Webhooks: webhook-id, webhook-timestamp,
+	                              * webhook-signature "v1,BASE64" over id.timestamp.body,
+	                              * key "whsec_BASE64" */
+	WEBHOOK_BASE64,              /* a plain header (default "sign") = base64 HMAC of the body */
+};
+enum sig_encoding { SIG_HEX = 0, SIG_BASE64 };
+
+/* `webhook = { ... }`: signed stock pushes from the supplier. */
+struct webhook_conf {
+	bool enabled;                /* true when the group is present */
+	enum webhook_scheme scheme;  /* scheme = "custom" | "github" | "standard" | "base64" */
+	char *header;                /* signature header (preset default per scheme) */
+	char *prefix;                /* e.g. "sha256=" (github), "v1," (standard), "" */
+	enum sig_encoding encoding;  /* encoding = "hex" | "base64" */
+	bool key_base64;             /* the secret is base64 (standard: after "whsec_") */
+	struct secret *secrets;      /* secret / secret_env / secret_cmd, or secrets = ( ... ):
+	                              * several valid at once for rotation */
+	int n_secrets;
+	char *timestamp_header;      /* optional; standard: "webhook-timestamp" */
+	int64_t tolerance_ms;        /* tolerance = seconds, default 300 (past and future) */
+	char *id_header;             /* event id header; standard: "webhook-id" */
+	char *id_field;              /* or event id path in the body */
+	int64_t max_body;            /* max_body bytes, default 1 MiB */
+	struct mapping map;          /* items, sku, stock, updated_at, available (JSON) */
+	int line;
+};
+
+struct service_conf {
+	char *listen;                /* "127.0.0.1:8787" (default), "[::1]:8787", "0.0.0.0:80" */
+	struct secret *api_keys;     /* api_keys = ( "k1", "k2" ) or api_keys_env / api_keys_cmd
+	                              * (whitespace-separated) */
+	int n_api_keys;
+	int threads;                 /* thread pool size, default 4 */
+	int64_t connection_timeout_ms; /* default 10 s */
+	int max_connections;         /* default 1024 */
+	int max_connections_per_ip;  /* default 128 */
+	int64_t memory_limit;        /* per connection, default 64 KiB */
+	bool access_log;             /* default true */
+	int line;
+};
+
 struct supplier_conf {
 	char *slug;               /* [a-z0-9][a-z0-9_-]*, equals the file name stem */
 	char *name;               /* defaults to the slug, never NULL */
@@ -134,6 +207,13 @@ struct supplier_conf {
 	int retries;              /* per request, for timeouts/5xx/429; default 3 */
 	int64_t retry_delay_ms;   /* first backoff, doubled each retry; default 1000 */
 	int64_t max_retry_wait_ms;/* cap on any single wait incl. Retry-After; default 120000 */
+	int64_t fresh_ms;         /* cache_fresh = seconds: a cached value younger than this
+	                           * answers stock checks without asking; default 900 */
+	bool has_delta;
+	struct delta_conf delta;
+	bool has_check;
+	struct check_conf check;
+	struct webhook_conf webhook;
 	char *file;               /* path of the file it came from */
 	int line;                 /* line of the slug setting, for messages */
 };
@@ -149,6 +229,7 @@ struct conf {
 	char *user_agent_extra;   /* optional text appended to the User-Agent */
 	struct supplier_conf *suppliers;
 	int n_suppliers;
+	struct service_conf service;   /* `service = { ... }` in dropstock.conf */
 	char *demo_catalogue;     /* embedded default only: absolute path of the materialised
 	                           * demo catalogue.csv (the CLI imports it into an empty
 	                           * database); NULL otherwise */
