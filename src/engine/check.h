@@ -1,0 +1,58 @@
+/* check.h - asking suppliers about one SKU now (live single-SKU check).
+ *
+ * The answer goes through the engine's apply path with source "check", so
+ * the cache, the stock log and the store's events stay in step.
+ */
+#ifndef DROPSTOCK_CHECK_H
+#define DROPSTOCK_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "engine/engine.h"
+#include "store/db.h"
+
+/* What one supplier link of the product said. */
+struct check_link {
+	char slug[64];
+	char supplier_sku[256];
+	bool has_cached;
+	int64_t cached;              /* store-facing stock in the cache before asking */
+	int64_t cached_at;           /* when the cache was last confirmed (ms), 0 = never */
+	bool asked;                  /* a live ask was made */
+	bool live_ok;                /* the supplier answered */
+	int64_t live;                /* store-facing stock from the live answer (after rules) */
+	int64_t live_raw;            /* raw stock from the live answer */
+	bool available;              /* false: no check source configured for the supplier */
+	char error[512];             /* why the ask failed, or why it was not possible */
+};
+
+struct check_result {
+	char product_sku[256];
+	bool product_found;
+	int64_t cached_stock;        /* product stock before the check */
+	int64_t stock;               /* product stock after the check */
+	struct check_link *links;
+	int n_links;
+	bool any_failed;             /* at least one linked supplier could not be asked */
+	int64_t checked_at;
+};
+void check_result_free(struct check_result *r);
+
+struct check_opts {
+	const char *supplier_slug;   /* NULL: sku is a store product SKU; else a supplier SKU */
+	bool only_stale;             /* ask only suppliers whose cache is older than fresh_ms */
+	int64_t timeout_ms;          /* 0: each supplier's check.timeout */
+	bool dry_run;
+};
+
+/* Asks every supplier linked to the product (or the one supplier) live,
+ * applies the answers with source "check", and fills r.  Returns 0 when the
+ * product (or supplier SKU) exists (even if some suppliers failed: see
+ * r->any_failed and each link's error), -1 with err when it does not
+ * (ERRK_USAGE "no product with SKU X") or on a database error. */
+int check_sku(struct db *db, const struct conf *c, const char *sku, const struct check_opts *o,
+              struct check_result *r, struct error *err);
+
+#endif

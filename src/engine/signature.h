@@ -1,0 +1,57 @@
+/* signature.h - verifying signed webhook deliveries (HMAC-SHA256).
+ *
+ * Verification happens before the body is parsed at all.  Schemes:
+ *   github    header X-Hub-Signature-256 = "sha256=" + hex HMAC(secret, body)
+ *   standard  Standard Webhooks: webhook-id, webhook-timestamp (Unix seconds)
+ *             and webhook-signature = space-separated "v1,BASE64" entries,
+ *             HMAC(base64-decoded secret after "whsec_", "ID.TIMESTAMP.BODY")
+ *   base64    one header (default "sign") = base64 HMAC(secret, body)
+ *   custom    header, prefix, hex/base64, key as text or base64, optional
+ *             timestamp header (then the signed text is still the body)
+ * Several secrets may be valid at once (rotation): any match passes.
+ * Comparison is constant-time (CRYPTO_memcmp) over decoded digests.
+ */
+#ifndef DROPSTOCK_SIGNATURE_H
+#define DROPSTOCK_SIGNATURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "util/util.h"
+
+/* Looks up a request header by name (case-insensitive); NULL when absent. */
+typedef const char *(*sig_header_fn)(void *ud, const char *name);
+
+enum sig_result {
+	SIG_OK = 0,
+	SIG_MISSING,      /* signature (or required id/timestamp) header absent */
+	SIG_MALFORMED,    /* header present but not decodable */
+	SIG_MISMATCH,     /* no secret matches */
+	SIG_EXPIRED,      /* timestamp outside the tolerance (past or future) */
+};
+
+/* Verifies one delivery.  now_ms is the current time.  On failure err says
+ * why in one sentence that never contains a secret or the expected digest
+ * ("signature header X-Hub-Signature-256 does not match the body"). */
+enum sig_result signature_verify(const struct webhook_conf *wh, sig_header_fn header, void *ud,
+                                 const char *body, size_t len, int64_t now_ms,
+                                 struct error *err);
+
+/* Computes the signature header value the supplier would send (for tests,
+ * the benchmark and `dropstock` docs examples): uses the first secret.
+ * id and timestamp are used by the standard scheme (and a custom scheme
+ * with a timestamp header).  Caller frees. */
+char *signature_sign(const struct webhook_conf *wh, const char *id, int64_t timestamp_s,
+                     const char *body, size_t len);
+
+/* Fills the preset defaults of wh->scheme into header, prefix, encoding,
+ * key_base64, timestamp_header and id_header where the config left them
+ * unset (NULL).  Called by the config loader. */
+void signature_apply_preset(struct webhook_conf *wh);
+
+/* base64 helpers (standard alphabet, padding optional on decode). */
+char *base64_encode(const unsigned char *data, size_t len);           /* caller frees */
+unsigned char *base64_decode(const char *text, size_t *len);          /* NULL on bad input */
+
+#endif
