@@ -28,6 +28,14 @@ const char *obs_source_name(enum obs_source s)
 
 #define MAX64(a, b) ((a) > (b) ? (a) : (b))
 
+/* The outbox payload, built once per call and refilled for each event
+ * (no allocation per event but the strings). */
+struct payload {
+	json_t *obj;
+	json_t *event, *product_sku, *stock, *previous_stock, *supplier, *supplier_sku,
+	       *source, *at;
+};
+
 /* State for one call. */
 struct batch {
 	struct apply_ctx *ctx;
@@ -35,41 +43,59 @@ struct batch {
 	const char *source;
 	int64_t now;
 	struct apply_counts c;
+	struct payload pl;
 	char product_sku[1024];
 };
 
-/* A JSON string even from bytes that are not UTF-8 (a latin-1 feed): bad
- * bytes become U+FFFD rather than failing the event. */
-static json_t *json_text(const char *s)
+/* Sets a JSON string even from bytes that are not UTF-8 (a latin-1 feed):
+ * bad bytes become U+FFFD rather than failing the event. */
+static void json_text_set(json_t *j, const char *s)
 {
-	json_t *j;
 	struct buf b = BUF_INIT;
 	const unsigned char *p;
 
-	if (!s)
-		return json_null();
-	j = json_string(s);
-	if (j)
-		return j;
+	if (json_string_set(j, s ? s : "") == 0)
+		return;
 	for (p = (const unsigned char *)s; *p; p++) {
 		if (*p < 0x80)
 			buf_putc(&b, (char)*p);
 		else
 			buf_puts(&b, "\xEF\xBF\xBD");
 	}
-	j = json_string(buf_str(&b));
+	json_string_set(j, buf_str(&b));
 	buf_free(&b);
-	return j ? j : json_null();
+}
+
+static json_t *payload_field(json_t *obj, const char *key, json_t *value)
+{
+	json_object_set_new(obj, key, value);
+	return value;
+}
+
+static void payload_init(struct payload *pl)
+{
+	json_t *o = json_object();
+
+	pl->obj = o;
+	/* keys in this order in every payload */
+	pl->event = payload_field(o, "event", json_string(""));
+	pl->product_sku = payload_field(o, "product_sku", json_string(""));
+	pl->stock = payload_field(o, "stock", json_integer(0));
+	pl->previous_stock = payload_field(o, "previous_stock", json_integer(0));
+	pl->supplier = payload_field(o, "supplier", json_string(""));
+	pl->supplier_sku = payload_field(o, "supplier_sku", json_string(""));
+	pl->source = payload_field(o, "source", json_string(""));
+	pl->at = payload_field(o, "at", json_string(""));
 }
 
 static int add_events(struct batch *bt, int64_t product_id, const char *supplier_sku,
                       int64_t prev, int64_t now_stock, int64_t at, struct error *err)
 {
 	struct apply_ctx *ctx = bt->ctx;
+	struct payload *pl = &bt->pl;
 	const char *kinds[2];
-	char iso[32];
-	json_t *o;
-	int n = 0, i, rc = -1;
+	char iso[32], small[1024], *text;
+	int n = 0, i;
 
 	if (prev == 0 && now_stock > 0)
 		kinds[n++] = "back_in_stock";
@@ -77,34 +103,39 @@ static int add_events(struct batch *bt, int64_t product_id, const char *supplier
 		kinds[n++] = "out_of_stock";
 	kinds[n++] = "stock_changed";
 
-	o = json_object();
-	json_object_set_new(o, "event", json_string(kinds[0]));
-	json_object_set_new(o, "product_sku", json_text(bt->product_sku));
-	json_object_set_new(o, "stock", json_integer(now_stock));
-	json_object_set_new(o, "previous_stock", json_integer(prev));
-	json_object_set_new(o, "supplier", json_text(ctx->sup->slug));
-	json_object_set_new(o, "supplier_sku", json_text(supplier_sku));
-	json_object_set_new(o, "source", json_string(bt->source));
-	json_object_set_new(o, "at", json_string(time_format_iso(at, iso)));
+	if (!pl->obj)
+		payload_init(pl);
+	json_text_set(pl->product_sku, bt->product_sku);
+	json_integer_set(pl->stock, now_stock);
+	json_integer_set(pl->previous_stock, prev);
+	json_text_set(pl->supplier, ctx->sup->slug);
+	json_text_set(pl->supplier_sku, supplier_sku);
+	json_string_set(pl->source, bt->source);
+	json_string_set(pl->at, time_format_iso(at, iso));
 	for (i = 0; i < n; i++) {
-		char *payload;
+		size_t len;
 		int r;
 
-		json_object_set_new(o, "event", json_string(kinds[i]));
-		payload = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (!payload) {
-			err_set(err, ERRK_INTERNAL, _("cannot encode the %s event"), kinds[i]);
-			goto out;
+		json_string_set(pl->event, kinds[i]);
+		text = small;
+		len = json_dumpb(pl->obj, small, sizeof(small) - 1, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (len >= sizeof(small)) {
+			text = xmalloc(len + 1);
+			len = json_dumpb(pl->obj, text, len, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		}
-		r = outbox_add(ctx->db, kinds[i], product_id, payload, bt->now, err);
-		free(payload);
+		if (len == 0) {
+			if (text != small)
+				free(text);
+			return err_set(err, ERRK_INTERNAL, _("cannot encode the %s event"), kinds[i]);
+		}
+		text[len] = '\0';
+		r = outbox_add(ctx->db, kinds[i], product_id, text, bt->now, err);
+		if (text != small)
+			free(text);
 		if (r < 0)
-			goto out;
+			return -1;
 	}
-	rc = 0;
-out:
-	json_decref(o);
-	return rc;
+	return 0;
 }
 
 /* Records a new store-facing value for a link. */
@@ -271,6 +302,7 @@ int engine_apply(struct apply_ctx *ctx, const struct observation *obs, size_t n,
 out:
 	if (rc < 0)
 		db_rollback(ctx->db);    /* no-op when nothing is open */
+	json_decref(bt.pl.obj);
 	return rc;
 }
 
@@ -318,5 +350,6 @@ int engine_zero_links(struct apply_ctx *ctx, const int64_t *link_ids, size_t n,
 out:
 	if (rc < 0)
 		db_rollback(ctx->db);    /* no-op when nothing is open */
+	json_decref(bt.pl.obj);
 	return rc;
 }

@@ -26,6 +26,15 @@
  *   outbox(id, kind back_in_stock|out_of_stock|stock_changed, product_id,
  *             payload JSON, created_at, attempts, next_attempt_at,
  *             delivered_at, last_error, dead)
+ *   webhook_receipts(supplier_id, event_id, received_at,
+ *             PRIMARY KEY(supplier_id, event_id))
+ *
+ * Notes: products.available = stock > 0; products.updated_at is when the
+ * stock last changed (0 = never); supplier_links.source_time/synced_at are
+ * 0 until the first value; stock_log.prev_stock, run_id and source_time are
+ * NULL when unknown / none; outbox.next_attempt_at starts at created_at;
+ * sync_runs."trigger" is best quoted in SQL (a keyword).  Skus are 1..255
+ * characters (CHECK).  The full DDL is migrations[] in db.c.
  */
 #ifndef DROPSTOCK_DB_H
 #define DROPSTOCK_DB_H
@@ -54,10 +63,12 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct error *err);
 
 int db_exec(struct db *db, const char *sql, struct error *err);
 int db_begin(struct db *db, struct error *err);      /* BEGIN IMMEDIATE */
-int db_commit(struct db *db, struct error *err);
+int db_commit(struct db *db, struct error *err);     /* rolls back itself when COMMIT fails */
 void db_rollback(struct db *db);                      /* never fails loudly */
 
-/* Fills err from the connection's last error: "database PATH: what: sqlite msg". */
+/* Fills err from the connection's last error: "database PATH: what: sqlite msg".
+ * Kind ERRK_TRANSIENT for SQLITE_BUSY/LOCKED (another writer held the lock
+ * past the busy timeout), ERRK_DB otherwise.  Returns -1. */
 int db_error(struct db *db, struct error *err, const char *what);
 
 #endif

@@ -14,13 +14,15 @@
 #include "store/store.h"
 #include "util/util.h"
 
-/* Steps a statement that returns no rows, then resets it. */
+/* Steps a statement that returns no rows, then resets it.  what is an
+ * untranslated N_() text, translated only on error: the hot path stays
+ * free of gettext lookups. */
 static int step_done(struct db *db, sqlite3_stmt *st, const char *what, struct error *err)
 {
 	int rc = sqlite3_step(st);
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		db_error(db, err, what);
+		db_error(db, err, _(what));
 		sqlite3_reset(st);
 		return -1;
 	}
@@ -29,7 +31,8 @@ static int step_done(struct db *db, sqlite3_stmt *st, const char *what, struct e
 }
 
 /* Steps a statement expected to return at most one row: 1 row (left
- * unreset for the caller to read; caller resets), 0 none (reset), -1 error. */
+ * unreset for the caller to read; caller resets), 0 none (reset), -1 error.
+ * what as for step_done. */
 static int step_row(struct db *db, sqlite3_stmt *st, const char *what, struct error *err)
 {
 	int rc = sqlite3_step(st);
@@ -40,7 +43,7 @@ static int step_row(struct db *db, sqlite3_stmt *st, const char *what, struct er
 		sqlite3_reset(st);
 		return 0;
 	}
-	db_error(db, err, what);
+	db_error(db, err, _(what));
 	sqlite3_reset(st);
 	return -1;
 }
@@ -85,7 +88,7 @@ int suppliers_upsert(struct db *db, const struct supplier_conf *s, int64_t *id, 
 	sqlite3_bind_int(st, 3, s->active ? 1 : 0);
 	sqlite3_bind_int(st, 4, s->priority);
 	sqlite3_bind_int64(st, 5, time_now_ms());
-	rc = step_row(db, st, _("saving supplier"), err);
+	rc = step_row(db, st, N_("saving supplier"), err);
 	if (rc == 0)
 		rc = err_set(err, ERRK_INTERNAL, _("database %s: saving supplier %s returned no id"),
 		             db_path(db), s->slug);
@@ -107,7 +110,7 @@ int suppliers_find(struct db *db, const char *slug, int64_t *id, struct error *e
 	if (!st)
 		return -1;
 	bind_text(st, 1, slug);
-	rc = step_row(db, st, _("finding supplier"), err);
+	rc = step_row(db, st, N_("finding supplier"), err);
 	if (rc == 1) {
 		if (id)
 			*id = sqlite3_column_int64(st, 0);
@@ -137,7 +140,7 @@ int suppliers_set_last(struct db *db, int64_t supplier_id, const char *kind, int
 	sqlite3_bind_int64(st, 1, supplier_id);
 	sqlite3_bind_int64(st, 2, at);
 	bind_text(st, 3, status);
-	return step_done(db, st, _("recording the last sync"), err);
+	return step_done(db, st, N_("recording the last sync"), err);
 }
 
 int suppliers_get_watermark(struct db *db, int64_t supplier_id, int64_t *ms, struct error *err)
@@ -148,7 +151,7 @@ int suppliers_get_watermark(struct db *db, int64_t supplier_id, int64_t *ms, str
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, supplier_id);
-	rc = step_row(db, st, _("reading the delta watermark"), err);
+	rc = step_row(db, st, N_("reading the delta watermark"), err);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
@@ -168,7 +171,7 @@ int suppliers_set_watermark(struct db *db, int64_t supplier_id, int64_t ms, stru
 		return -1;
 	sqlite3_bind_int64(st, 1, supplier_id);
 	bind_opt_i64(st, 2, ms);
-	return step_done(db, st, _("saving the delta watermark"), err);
+	return step_done(db, st, N_("saving the delta watermark"), err);
 }
 
 /* ---- products and supplier links ---- */
@@ -197,7 +200,7 @@ int links_find(struct db *db, int64_t supplier_id, const char *supplier_sku,
 		return -1;
 	sqlite3_bind_int64(st, 1, supplier_id);
 	bind_text(st, 2, supplier_sku);
-	rc = step_row(db, st, _("finding link"), err);
+	rc = step_row(db, st, N_("finding link"), err);
 	if (rc == 1) {
 		link_from_row(st, out);
 		sqlite3_reset(st);
@@ -217,7 +220,7 @@ int links_get(struct db *db, int64_t link_id, struct link_row *out, char **suppl
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, link_id);
-	rc = step_row(db, st, _("reading link"), err);
+	rc = step_row(db, st, N_("reading link"), err);
 	if (rc == 1) {
 		link_from_row(st, out);
 		if (supplier_sku)
@@ -242,7 +245,7 @@ int links_set_stock(struct db *db, int64_t link_id, int64_t stock, int64_t raw_s
 	sqlite3_bind_int64(st, 3, raw_stock);
 	sqlite3_bind_int64(st, 4, source_time);
 	sqlite3_bind_int64(st, 5, synced_at);
-	if (step_done(db, st, _("updating link stock"), err) < 0)
+	if (step_done(db, st, N_("updating link stock"), err) < 0)
 		return -1;
 	if (sqlite3_changes(db_handle(db)) != 1)
 		return err_set(err, ERRK_INTERNAL, _("database %s: link %lld does not exist"),
@@ -296,7 +299,7 @@ int links_add_ex(struct db *db, const char *product_sku, const char *product_nam
 		return -1;
 	bind_text(st, 1, product_sku);
 	bind_text(st, 2, str_empty(product_name) ? NULL : product_name);
-	rc = step_row(db, st, _("saving product"), err);
+	rc = step_row(db, st, N_("saving product"), err);
 	if (rc < 0)
 		goto fail;
 	if (rc == 1) {
@@ -308,7 +311,7 @@ int links_add_ex(struct db *db, const char *product_sku, const char *product_nam
 		if (!st)
 			return -1;
 		bind_text(st, 1, product_sku);
-		rc = step_row(db, st, _("finding product"), err);
+		rc = step_row(db, st, N_("finding product"), err);
 		if (rc <= 0) {
 			if (rc == 0)
 				err_set(err, ERRK_INTERNAL, _("database %s: product %s vanished"),
@@ -325,7 +328,7 @@ int links_add_ex(struct db *db, const char *product_sku, const char *product_nam
 		return -1;
 	sqlite3_bind_int64(st, 1, sid);
 	bind_text(st, 2, supplier_sku);
-	rc = step_row(db, st, _("finding link"), err);
+	rc = step_row(db, st, N_("finding link"), err);
 	if (rc < 0)
 		goto fail;
 	if (rc == 1) {
@@ -340,7 +343,7 @@ int links_add_ex(struct db *db, const char *product_sku, const char *product_nam
 	sqlite3_bind_int64(st, 1, sid);
 	bind_text(st, 2, supplier_sku);
 	sqlite3_bind_int64(st, 3, pid);
-	rc = step_row(db, st, _("saving link"), err);
+	rc = step_row(db, st, N_("saving link"), err);
 	if (rc <= 0) {
 		if (rc == 0)
 			err_set(err, ERRK_INTERNAL, _("database %s: saving link returned no id"),
@@ -628,7 +631,7 @@ int links_remove(struct db *db, const char *supplier_slug, const char *supplier_
 		return -1;
 	sqlite3_bind_int64(st, 1, sid);
 	bind_text(st, 2, supplier_sku);
-	rc = step_row(db, st, _("removing link"), err);
+	rc = step_row(db, st, N_("removing link"), err);
 	if (rc == 1) {
 		if (product_id)
 			*product_id = sqlite3_column_int64(st, 0);
@@ -651,7 +654,7 @@ int64_t links_count(struct db *db, int64_t supplier_id, struct error *err)
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, supplier_id);
-	if (step_row(db, st, _("counting links"), err) != 1)
+	if (step_row(db, st, N_("counting links"), err) != 1)
 		return -1;
 	n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
@@ -718,7 +721,7 @@ int products_recompute(struct db *db, int64_t product_id, enum aggregate_kind ag
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, product_id);
-	rc = step_row(db, st, _("computing product stock"), err);
+	rc = step_row(db, st, N_("computing product stock"), err);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
@@ -745,7 +748,7 @@ int products_recompute(struct db *db, int64_t product_id, enum aggregate_kind ag
 		sqlite3_bind_int64(st, 2, n);
 		sqlite3_bind_int(st, 3, n > 0);
 		sqlite3_bind_int64(st, 4, now);
-		if (step_done(db, st, _("updating product stock"), err) < 0)
+		if (step_done(db, st, N_("updating product stock"), err) < 0)
 			return -1;
 	}
 	if (old_stock)
@@ -777,7 +780,7 @@ int stocklog_append(struct db *db, const struct stocklog_entry *e, struct error 
 	bind_opt_i64(st, 6, e->run_id);
 	sqlite3_bind_int64(st, 7, e->recorded_at);
 	bind_opt_i64(st, 8, e->source_time);
-	return step_done(db, st, _("writing the stock log"), err);
+	return step_done(db, st, N_("writing the stock log"), err);
 }
 
 /* ---- unknown SKUs ---- */
@@ -799,7 +802,7 @@ int unknown_record(struct db *db, int64_t supplier_id, const char *supplier_sku,
 	bind_text(st, 2, supplier_sku);
 	sqlite3_bind_int64(st, 3, at);
 	sqlite3_bind_int64(st, 4, stock);
-	return step_done(db, st, _("recording an unknown SKU"), err);
+	return step_done(db, st, N_("recording an unknown SKU"), err);
 }
 
 int unknown_forget(struct db *db, int64_t supplier_id, const char *supplier_sku, struct error *err)
@@ -812,7 +815,7 @@ int unknown_forget(struct db *db, int64_t supplier_id, const char *supplier_sku,
 		return -1;
 	sqlite3_bind_int64(st, 1, supplier_id);
 	bind_text(st, 2, supplier_sku);
-	return step_done(db, st, _("forgetting an unknown SKU"), err);
+	return step_done(db, st, N_("forgetting an unknown SKU"), err);
 }
 
 /* ---- outbox ---- */
@@ -831,7 +834,7 @@ int outbox_add(struct db *db, const char *kind, int64_t product_id, const char *
 	sqlite3_bind_int64(st, 2, product_id);
 	bind_text(st, 3, payload);
 	sqlite3_bind_int64(st, 4, at);
-	return step_done(db, st, _("adding an outbox event"), err);
+	return step_done(db, st, N_("adding an outbox event"), err);
 }
 
 /* ---- webhook receipts ---- */
@@ -849,7 +852,7 @@ int receipts_record(struct db *db, int64_t supplier_id, const char *event_id, in
 	sqlite3_bind_int64(st, 1, supplier_id);
 	bind_text(st, 2, event_id);
 	sqlite3_bind_int64(st, 3, at);
-	if (step_done(db, st, _("recording a webhook receipt"), err) < 0)
+	if (step_done(db, st, N_("recording a webhook receipt"), err) < 0)
 		return -1;
 	return sqlite3_changes(db_handle(db)) == 1 ? 1 : 0;
 }
@@ -873,7 +876,7 @@ int runs_begin(struct db *db, int64_t supplier_id, const char *kind, const char 
 	sqlite3_bind_int64(st, 4, (int64_t)getpid());
 	sqlite3_bind_int64(st, 5, time_now_ms());
 	sqlite3_bind_int(st, 6, dry_run ? 1 : 0);
-	if (step_done(db, st, _("recording a sync run"), err) < 0)
+	if (step_done(db, st, N_("recording a sync run"), err) < 0)
 		return -1;
 	if (run_id)
 		*run_id = sqlite3_last_insert_rowid(db_handle(db));
@@ -907,7 +910,7 @@ int runs_update(struct db *db, int64_t run_id, const struct run_stats *s, struct
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
 	bind_stats(st, s);
-	return step_done(db, st, _("recording sync progress"), err);
+	return step_done(db, st, N_("recording sync progress"), err);
 }
 
 int runs_finish(struct db *db, int64_t run_id, const char *status, const struct run_stats *s,
@@ -925,7 +928,7 @@ int runs_finish(struct db *db, int64_t run_id, const char *status, const struct 
 	bind_stats(st, s);
 	bind_text(st, 13, status);
 	bind_text(st, 14, error);
-	return step_done(db, st, _("finishing a sync run"), err);
+	return step_done(db, st, N_("finishing a sync run"), err);
 }
 
 int runs_mark_orphans(struct db *db, int64_t supplier_id, struct error *err)
@@ -941,7 +944,7 @@ int runs_mark_orphans(struct db *db, int64_t supplier_id, struct error *err)
 	sqlite3_bind_int64(st, 1, supplier_id);
 	sqlite3_bind_int64(st, 2, time_now_ms());
 	bind_text(st, 3, _("process %d died"));
-	if (step_done(db, st, _("marking interrupted runs"), err) < 0)
+	if (step_done(db, st, N_("marking interrupted runs"), err) < 0)
 		return -1;
 	return sqlite3_changes(db_handle(db));
 }
@@ -958,7 +961,7 @@ int64_t runs_last_seen(struct db *db, int64_t supplier_id, const char *kind)
 		return 0;
 	sqlite3_bind_int64(st, 1, supplier_id);
 	bind_text(st, 2, kind);
-	if (step_row(db, st, "", NULL) == 1) {
+	if (step_row(db, st, N_("reading the last run"), NULL) == 1) {
 		n = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 	}

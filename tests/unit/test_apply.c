@@ -261,6 +261,25 @@ static int fixture_open(struct fixture *f)
 	return 0;
 }
 
+struct each_ctx {
+	int n;
+	int stop_at;
+	char skus[64];
+};
+
+static int each_cb(void *ud, const struct link_row *link, const char *supplier_sku)
+{
+	struct each_ctx *ec = ud;
+
+	(void)link;
+	ec->n++;
+	if (ec->stop_at && ec->n >= ec->stop_at)
+		return -1;
+	strncat(ec->skus, supplier_sku, sizeof(ec->skus) - strlen(ec->skus) - 2);
+	strcat(ec->skus, ",");
+	return 0;
+}
+
 static void test_links(struct fixture *f)
 {
 	struct error e;
@@ -295,6 +314,20 @@ static void test_links(struct fixture *f)
 	ok(links_add_ex(f->db, "P9", NULL, "acme", "A3", &lid, &pid, &old, &e) == 0, "re-point A3");
 	is_int(old, q_int(f->db, "SELECT id FROM products WHERE sku = 'P3'"), "old product is P3");
 	is_int(pid, q_int(f->db, "SELECT id FROM products WHERE sku = 'P9'"), "new product is P9");
+	{
+		struct each_ctx ec = { 0, 0, { 0 } };
+		char *sku = NULL;
+
+		ok(links_each(f->db, f->acme_id, each_cb, &ec, &e) == 0, "links_each");
+		is_int(ec.n, 3, "links_each visits 3 links");
+		is_str(ec.skus, "A1,A2,A3,", "in id order with their skus");
+		ec.stop_at = 2;
+		ok(links_each(f->db, f->acme_id, each_cb, &ec, &e) < 0, "callback stops links_each");
+		ok(links_get(f->db, lid, &row, &sku, &e) == 1 && row.product_id == pid, "links_get");
+		is_str(sku, "A3", "links_get copies the sku");
+		free(sku);
+		ok(links_get(f->db, 999999, &row, NULL, &e) == 0, "links_get of a missing id");
+	}
 	ok(links_remove(f->db, "acme", "A3", &pid, &e) == 1, "remove A3");
 	ok(links_remove(f->db, "acme", "A3", &pid, &e) == 0, "remove again: no such link");
 	is_int(links_count(f->db, f->acme_id, &e), 2, "acme has 2 links");
@@ -703,6 +736,13 @@ static void test_runs(struct fixture *f)
 	ok(suppliers_set_last(f->db, f->acme_id, "full", 123, "succeeded", &e) == 0, "set last full");
 	is_int(q_int(f->db, "SELECT last_full_at FROM suppliers WHERE slug = 'acme'"), 123, "last_full_at");
 	ok(suppliers_set_last(f->db, f->acme_id, "weekly", 123, "succeeded", &e) < 0, "bad kind refused");
+	{
+		int64_t w = -1;
+
+		ok(suppliers_get_watermark(f->db, f->acme_id, &w, &e) == 0 && w == 0, "no watermark yet");
+		ok(suppliers_set_watermark(f->db, f->acme_id, 777, &e) == 0, "set watermark");
+		ok(suppliers_get_watermark(f->db, f->acme_id, &w, &e) == 0 && w == 777, "watermark 777");
+	}
 	is_int(receipts_record(f->db, f->acme_id, "evt-1", 1, &e), 1, "receipt recorded");
 	is_int(receipts_record(f->db, f->acme_id, "evt-1", 2, &e), 0, "duplicate receipt seen");
 }
@@ -770,6 +810,16 @@ static void test_import(struct fixture *f)
 	write_file(bad, "product_sku,supplier_slug,supplier_sku\nBP-1,acme,\"BA-1\n");
 	ok(links_import_csv(f->db, bad, &added, &e) < 0, "unterminated quote fails");
 	like(e.msg, bad, "syntax error names the file");
+
+	/* inside the caller's transaction: a savepoint, the caller's work survives */
+	ok(db_begin(f->db, &e) == 0, "caller's transaction");
+	exec_ok(f->db, "INSERT INTO products (sku) VALUES ('OUTER')");
+	write_file(bad, "product_sku,supplier_slug,supplier_sku\nSP-1,acme,SA-1\nSP-2,nope,SA-2\n");
+	ok(links_import_csv(f->db, bad, &added, &e) < 0, "failing import inside a transaction");
+	ok(!sqlite3_get_autocommit(db_handle(f->db)), "the caller's transaction is still open");
+	is_int(q_int(f->db, "SELECT count(*) FROM products WHERE sku IN ('OUTER', 'SP-1')"), 1,
+	       "import undone, caller's row kept");
+	ok(db_commit(f->db, &e) == 0, "caller commits");
 
 	ok(links_import_csv(f->db, "/nonexistent/x.csv", &added, &e) < 0, "missing file fails");
 	like(e.msg, "/nonexistent/x.csv", "names the file");
