@@ -3,7 +3,7 @@
  * --json prints one document:
  *   {"dry_run":false,
  *    "results":[{"supplier":"demo","status":"succeeded"|"failed"|"interrupted"|"busy",
- *                "run_id":12|null,"seen":27,"changed":20,"unknown":3,"invalid":1,
+ *                "kind":"full"|"delta","delta_fell_back":false,"run_id":12|null,"seen":27,"changed":20,"unknown":3,"invalid":1,
  *                "stale":0,"zeroed":0,"pages":1,"bytes":4242,"duration_ms":35,
  *                "error":null|"text"}],
  *    "changes":[{"supplier":"demo","supplier_sku":"AC-10045","product_sku":"CASE-IP15-BLK",
@@ -135,8 +135,10 @@ static json_t *result_json(const struct supplier_conf *s, const struct sync_repo
 {
 	const struct run_stats *st = &rep->stats;
 
-	return json_pack("{s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-	                 "supplier", s->slug, "status", rep->status, "run_id",
+	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	                 "supplier", s->slug, "status", rep->status, "kind",
+	                 rep->kind ? rep->kind : "full", "delta_fell_back", rep->delta_fell_back,
+	                 "run_id",
 	                 rep->run_id ? json_integer(rep->run_id) : json_null(),
 	                 "seen", (json_int_t)st->seen, "changed", (json_int_t)st->changed,
 	                 "unknown", (json_int_t)st->unknown, "invalid", (json_int_t)st->invalid,
@@ -249,6 +251,12 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 				wanted = true;
 		if (!wanted)
 			continue;
+		if (so.kind == SYNC_DELTA && !s->has_delta && n_slugs == 0) {
+			if (!ui.json && !cli->quiet)
+				printf(_("%s: no delta source, skipped (its full sync runs on schedule)\n"),
+				       s->slug);
+			continue;
+		}
 		if (stop_requested)
 			break;
 		ui.slug = s->slug;
@@ -260,6 +268,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 			       so.dry_run ? _(" (dry run)") : "");
 		fflush(stdout);
 		rc = sync_supplier(db, conf, s, &so, &rep);
+		if (rep.delta_fell_back && !ui.json && !cli->quiet)
+			printf(_("%s: no delta watermark yet, so a full sync ran instead\n"), s->slug);
 		if (ui.progress)
 			progress_done(ui.progress);
 		if (!ui.json && !cli->quiet && ui.total_changes > ui.shown)

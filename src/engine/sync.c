@@ -34,6 +34,9 @@ struct sync_state {
 	struct db *db;
 	const struct conf *conf;
 	const struct supplier_conf *sup;
+	const struct source_conf *src;   /* the full source, or the delta source */
+	char *base_url;                  /* src->url, plus the since parameter for a delta */
+	int64_t max_source_time;         /* newest supplier timestamp seen (watermark) */
 	const struct sync_opts *opts;
 	struct sync_report *rep;
 	struct apply_ctx actx;
@@ -203,6 +206,8 @@ static int on_item(void *ud, const struct feed_item *it, struct error *err)
 			         ierr.msg);
 		return 0;
 	}
+	if (source_time > st->max_source_time)
+		st->max_source_time = source_time;
 	batch_add(&st->batch, it->sku, raw, st->page_observed_at, source_time,
 	          st->page_base_pos + it->position);
 	if (st->stream_apply && st->batch.n >= BATCH_ITEMS)
@@ -218,7 +223,7 @@ static int sink_begin(void *ud)
 
 	/* A retried attempt starts the document over. */
 	feed_parser_free(st->parser);
-	st->parser = feed_parser_new(&st->sup->source, on_item, st);
+	st->parser = feed_parser_new(st->src, on_item, st);
 	batch_clear(&st->batch);
 	st->page_items = 0;
 	return 0;
@@ -233,29 +238,29 @@ static int sink_data(void *ud, const char *bytes, size_t len, struct error *err)
 }
 
 /* Builds the URL of the next page.  Caller frees. */
-static char *page_url(const struct source_conf *src, int64_t page_index, int64_t offset,
-                      const char *cursor, const char *next_url)
+static char *page_url(const struct source_conf *src, const char *base, int64_t page_index,
+                      int64_t offset, const char *cursor, const char *next_url)
 {
 	char num[32], *u, *v;
 
 	switch (src->paging) {
 	case PAGE_NUMBER:
 		snprintf(num, sizeof(num), "%lld", (long long)(src->first_page + page_index));
-		u = http_url_add_param(src->url, src->page_param, num);
+		u = http_url_add_param(base, src->page_param, num);
 		snprintf(num, sizeof(num), "%lld", (long long)src->page_size);
 		v = http_url_add_param(u, src->size_param, num);
 		free(u);
 		return v;
 	case PAGE_OFFSET:
 		snprintf(num, sizeof(num), "%lld", (long long)offset);
-		u = http_url_add_param(src->url, src->offset_param, num);
+		u = http_url_add_param(base, src->offset_param, num);
 		snprintf(num, sizeof(num), "%lld", (long long)src->page_size);
 		v = http_url_add_param(u, src->size_param, num);
 		free(u);
 		return v;
 	case PAGE_CURSOR:
 		snprintf(num, sizeof(num), "%lld", (long long)src->page_size);
-		u = http_url_add_param(src->url, src->size_param, num);
+		u = http_url_add_param(base, src->size_param, num);
 		if (!cursor)
 			return u;
 		v = http_url_add_param(u, src->cursor_param, cursor);
@@ -263,10 +268,10 @@ static char *page_url(const struct source_conf *src, int64_t page_index, int64_t
 		return v;
 	case PAGE_NEXT_URL:
 	case PAGE_LINK:
-		return xstrdup(next_url ? next_url : src->url);
+		return xstrdup(next_url ? next_url : base);
 	case PAGE_NONE:
 	default:
-		return xstrdup(src->url);
+		return xstrdup(base);
 	}
 }
 
@@ -347,7 +352,7 @@ static int stop_requested(void *ud)
 
 static int fetch_all(struct sync_state *st, struct http_client *http, struct error *err)
 {
-	const struct source_conf *src = &st->sup->source;
+	const struct source_conf *src = st->src;
 	char *cursor = NULL, *next_url = NULL, *url = NULL;
 	int64_t offset = 0;
 	int rc = -1;
@@ -365,7 +370,7 @@ static int fetch_all(struct sync_state *st, struct http_client *http, struct err
 			goto out;
 		}
 		free(url);
-		url = page_url(src, st->page - 1, offset, cursor, next_url);
+		url = page_url(src, st->base_url, st->page - 1, offset, cursor, next_url);
 		st->page_observed_at = time_now_ms();
 		sink_begin(st);        /* an empty body never calls begin() */
 		if (http_get(http, url, &sink, &res, err) != 0 ||
@@ -456,6 +461,7 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	struct http_client *http = NULL;
 	struct error *err = &rep->err;
 	const char *kind = o->kind == SYNC_DELTA ? "delta" : "full";
+	int64_t started_at;
 	int lock_fd = -1;
 	int rc = -1;
 
@@ -467,10 +473,14 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	st.opts = o;
 	st.rep = rep;
 	st.started_mono = time_mono_ms();
+	started_at = time_now_ms();
+	rep->kind = kind;
 
-	if (o->kind == SYNC_DELTA) {
+	if (o->kind == SYNC_DELTA && !s->has_delta) {
 		err_set(err, ERRK_CONFIG,
-		        _("%s: delta sync is not available yet; run a full sync"), s->slug);
+		        _("%s: no delta source configured (add a delta group to %s); run a full "
+		          "sync instead"),
+		        s->slug, s->file ? s->file : _("its supplier file"));
 		goto out;
 	}
 	lock_fd = sync_lock(db_path(db), s->slug, o->wait_lock, err);
@@ -483,6 +493,30 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 		goto out;
 	if (runs_mark_orphans(db, st.actx.supplier_id, err) < 0)
 		goto out;
+	if (suppliers_get_watermark(db, st.actx.supplier_id, &rep->watermark, err) != 0)
+		goto out;
+	st.src = &s->source;
+	st.actx.source = SRC_FULL;
+	if (o->kind == SYNC_DELTA && rep->watermark == 0) {
+		rep->delta_fell_back = true;
+		kind = "full";
+	} else if (o->kind == SYNC_DELTA) {
+		int64_t since = rep->watermark - s->delta.overlap_ms;
+		char text[32];
+
+		if (since < 0)
+			since = 0;
+		if (s->delta.since_format == SINCE_UNIX)
+			snprintf(text, sizeof(text), "%lld", (long long)(since / 1000));
+		else
+			time_format_iso(since / 1000 * 1000, text);
+		st.src = &s->delta.source;
+		st.actx.source = SRC_DELTA;
+		st.base_url = http_url_add_param(st.src->url, s->delta.since_param, text);
+	}
+	if (!st.base_url)
+		st.base_url = xstrdup(st.src->url);
+	rep->kind = kind;
 	if (!o->dry_run &&
 	    runs_begin(db, st.actx.supplier_id, kind, o->trigger ? o->trigger : "cli", false,
 	               &rep->run_id, err) != 0)
@@ -491,14 +525,14 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	st.actx.db = db;
 	st.actx.sup = s;
 	st.actx.agg = c->aggregate;
-	st.actx.source = SRC_FULL;
+	st.actx.zero_as_of = started_at;   /* a webhook during the sync is newer: not missing */
 	st.actx.run_id = rep->run_id;
 	st.actx.dry_run = o->dry_run;
 	st.actx.on_change = on_change;
 	st.actx.on_seen = on_seen;
 	st.actx.ud = &st;
-	st.track_seen = s->rules.zero_missing;
-	st.stream_apply = s->source.paging == PAGE_NONE;
+	st.track_seen = s->rules.zero_missing && st.actx.source == SRC_FULL;
+	st.stream_apply = st.src->paging == PAGE_NONE;
 	rep->stats.total = runs_last_seen(db, st.actx.supplier_id, kind);
 
 	http = http_client_new(s, c->user_agent_extra);
@@ -506,9 +540,21 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	if (fetch_all(&st, http, err) != 0)
 		goto finish;
 	stats_from_counts(&st);
-	if (s->rules.zero_missing && zero_missing(&st, err) != 0)
+	if (st.track_seen && zero_missing(&st, err) != 0)
 		goto finish;
 	rc = 0;
+	if (!o->dry_run) {
+		/* the newest supplier timestamp seen, else the run's start */
+		int64_t wm = st.max_source_time ? st.max_source_time : started_at;
+
+		if (wm > rep->watermark) {
+			if (suppliers_set_watermark(db, st.actx.supplier_id, wm, err) != 0) {
+				rc = -1;
+				goto finish;
+			}
+			rep->watermark = wm;
+		}
+	}
 finish:
 	if (rep->stats.invalid > INVALID_LOG_MAX)
 		log_warn(_("%s: %lld invalid items skipped in all"), s->slug,
@@ -537,6 +583,7 @@ out:
 	         !str_startswith(err->msg, s->slug))
 		err_prefix(err, "%s", s->slug);
 	feed_parser_free(st.parser);
+	free(st.base_url);
 	http_client_free(http);
 	batch_free(&st.batch);
 	free(st.seen.bits);

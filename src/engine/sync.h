@@ -44,13 +44,26 @@ struct sync_opts {
 struct sync_report {
 	int64_t run_id;                      /* 0 when no run was recorded (lock refused, dry run) */
 	const char *status;                  /* "succeeded", "failed", "interrupted", "busy" */
+	const char *kind;                    /* "full" or "delta": what actually ran */
+	bool delta_fell_back;                /* a delta was asked, but the supplier had no
+	                                      * watermark yet, so a full sync ran instead */
+	int64_t watermark;                   /* the supplier's delta watermark after the run (ms) */
 	struct run_stats stats;
 	int64_t duration_ms;
 	struct error err;                    /* kind ERRK_NONE on success */
 };
 
 /* Runs one sync.  Returns 0 when the run succeeded, -1 otherwise (report
- * says why).  The supplier row is upserted from the config first. */
+ * says why).  The supplier row is upserted from the config first.
+ *
+ * Delta: the supplier's delta source is asked for items changed since its
+ * watermark minus delta.overlap_ms, with the since parameter in ISO-8601 or
+ * Unix seconds.  The watermark is the newest supplier updated_at seen by the
+ * last successful delta or full sync, or that run's start time when the
+ * feed gives no timestamps; it never moves backwards, and a failed run does
+ * not move it.  With no watermark yet, a full sync runs instead (and
+ * report->delta_fell_back says so).  A supplier without a delta source
+ * fails with ERRK_CONFIG. */
 int sync_supplier(struct db *db, const struct conf *c, const struct supplier_conf *s,
                   const struct sync_opts *o, struct sync_report *rep);
 
