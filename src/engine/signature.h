@@ -33,7 +33,16 @@ enum sig_result {
 
 /* Verifies one delivery.  now_ms is the current time.  On failure err says
  * why in one sentence that never contains a secret or the expected digest
- * ("signature header X-Hub-Signature-256 does not match the body"). */
+ * ("signature header X-Hub-Signature-256 does not match the body").
+ * Order: signature, id (standard) and timestamp headers present (else
+ * SIG_MISSING); timestamp an integer and the signature header holding a
+ * decodable 32-byte digest after the exact prefix (else SIG_MALFORMED); a
+ * secret matches (else SIG_MISMATCH); then the timestamp within
+ * tolerance_ms (else SIG_EXPIRED), so EXPIRED means an authentic but stale
+ * or early delivery.  The standard scheme reads up to 16 space-separated
+ * entries, skipping ones with another prefix.  Empty secrets and, with
+ * key_base64, undecodable ones never match (err->kind = ERRK_CONFIG when no
+ * secret was usable; ERRK_PERMANENT otherwise). */
 enum sig_result signature_verify(const struct webhook_conf *wh, sig_header_fn header, void *ud,
                                  const char *body, size_t len, int64_t now_ms,
                                  struct error *err);
@@ -47,10 +56,26 @@ char *signature_sign(const struct webhook_conf *wh, const char *id, int64_t time
 
 /* Fills the preset defaults of wh->scheme into header, prefix, encoding,
  * key_base64, timestamp_header and id_header where the config left them
- * unset (NULL).  Called by the config loader. */
+ * unset (NULL).  Called by the config loader.  The fixed parts of a preset
+ * (github: hex and a text key; standard: base64 and a base64 key; base64:
+ * base64 encoding) are always set, and a tolerance_ms <= 0 becomes the
+ * default 300 s.  signature_verify and signature_sign apply the same
+ * defaults themselves, so a zeroed struct with only scheme and secrets set
+ * works too. */
 void signature_apply_preset(struct webhook_conf *wh);
 
-/* base64 helpers (standard alphabet, padding optional on decode). */
+/* Checks a webhook group after signature_apply_preset: a signature header
+ * is known, at least one secret is given, none is empty, and with
+ * key_base64 every secret decodes (after an optional "whsec_").  Returns 0,
+ * or -1 with err (ERRK_CONFIG) naming the option and the secret's position,
+ * never its value; the config loader prefixes file and line.
+ * (Addition to the original contract.) */
+int signature_check_conf(const struct webhook_conf *wh, struct error *err);
+
+/* base64 helpers (standard alphabet).  Decoding is strict: no blanks, no
+ * other characters, padding optional but complete when present ("YQ" or
+ * "YQ==", not "YQ="), unused trailing bits zero.  "" decodes to 0 bytes
+ * (a non-NULL buffer). */
 char *base64_encode(const unsigned char *data, size_t len);           /* caller frees */
 unsigned char *base64_decode(const char *text, size_t *len);          /* NULL on bad input */
 
