@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	{ "link", cmd_link, N_("link store products to supplier SKUs (import, add, remove)") },
 	{ "unknown", cmd_unknown, N_("list supplier SKUs that are linked to nothing") },
 	{ "export", cmd_export, N_("export the store-facing stock as CSV or JSON") },
+	{ "serve", cmd_serve, N_("run the HTTP service: stock checks, changed stock, webhooks") },
+	{ "check", cmd_check, N_("ask suppliers live whether a product can be sold now") },
 };
 
 static void usage(FILE *out)

@@ -23,6 +23,7 @@ enum exit_code {
 	EXIT_SUPPLIER = 4,     /* every supplier asked failed */
 	EXIT_PARTIAL = 5,      /* some suppliers (or pages) failed, others succeeded */
 	EXIT_BUSY = 6,         /* a sync of that supplier is already running */
+	EXIT_UNAVAILABLE = 7,  /* check: fewer units in stock than requested */
 };
 
 struct cli {
@@ -55,6 +56,8 @@ int cmd_history(struct cli *cli, int argc, char **argv);
 int cmd_unknown(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_link(struct cli *cli, int argc, char **argv);
+int cmd_serve(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
 
 /* progress.c: a progress bar on stderr when it is a terminal, plain log
  * lines otherwise. */
