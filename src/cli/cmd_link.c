@@ -5,20 +5,18 @@
  *   link add PRODUCT_SKU SUPPLIER_SLUG SUPPLIER_SKU [--name NAME]
  *   link remove SUPPLIER_SLUG SUPPLIER_SKU
  *
- * Each change runs in one transaction; a product whose links changed gets
- * its aggregated stock recomputed with the configured aggregate.
+ * A thin front end: the work (one transaction per change, products
+ * recomputed, events queued) is engine_link_add / engine_link_remove.
  */
 #include "config.h"
 
 #include <getopt.h>
-#include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "store/report.h"
+#include "engine/engine.h"
 #include "store/store.h"
 
 static const char link_usage[] = N_(
@@ -102,23 +100,6 @@ static int open_db(struct cli *cli, struct db **db)
 	return 0;
 }
 
-/* Finds a configured-or-known supplier for an argument; 0 or exit code. */
-static int find_supplier(struct db *db, const char *slug, int64_t *id)
-{
-	struct error err = { 0 };
-	int r = suppliers_find(db, slug, id, &err);
-
-	if (r < 0) {
-		cli_error("%s", err.msg);
-		return cli_exit_for(err.kind);
-	}
-	if (r == 0) {
-		cli_error(_("no supplier \"%s\" (see: dropstock suppliers)"), slug);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
 static int link_import(struct cli *cli, int argc, char **argv)
 {
 	struct error err = { 0 };
@@ -155,88 +136,14 @@ static const char *stock_note(int64_t old_stock, int64_t new_stock, char out[96]
 	return out;
 }
 
-/* A JSON string; bytes that are not valid UTF-8 become U+FFFD. */
-static json_t *jtext(const char *s)
-{
-	struct buf b = BUF_INIT;
-	json_t *j;
-
-	if (!s)
-		return json_null();
-	if ((j = json_string(s)))
-		return j;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x80)
-			buf_putc(&b, (char)*p);
-		else
-			buf_puts(&b, "\xEF\xBF\xBD");
-	}
-	j = json_string(buf_str(&b));
-	buf_free(&b);
-	return j ? j : json_null();
-}
-
-/* A product's stock changed because its links changed: tell the store
- * through the outbox like every other change (same events and payload as
- * the engine's: back_in_stock / out_of_stock when it crosses 0, and
- * stock_changed), with source "manual". */
-static int product_events(struct db *db, int64_t product_id, const char *product_sku,
-                          const char *slug, const char *supplier_sku, int64_t prev,
-                          int64_t cur, int64_t now, struct error *err)
-{
-	const char *kinds[2];
-	char iso[32];
-	json_t *o;
-	int n = 0, rc = -1;
-
-	if (prev == cur)
-		return 0;
-	if (prev == 0 && cur > 0)
-		kinds[n++] = "back_in_stock";
-	else if (prev > 0 && cur == 0)
-		kinds[n++] = "out_of_stock";
-	kinds[n++] = "stock_changed";
-	o = json_object();
-	json_object_set_new(o, "event", json_string(kinds[0]));
-	json_object_set_new(o, "product_sku", jtext(product_sku));
-	json_object_set_new(o, "stock", json_integer(cur));
-	json_object_set_new(o, "previous_stock", json_integer(prev));
-	json_object_set_new(o, "supplier", jtext(slug));
-	json_object_set_new(o, "supplier_sku", jtext(supplier_sku));
-	json_object_set_new(o, "source", json_string("manual"));
-	json_object_set_new(o, "at", json_string(time_format_iso(now, iso)));
-	for (int i = 0; i < n; i++) {
-		char *payload;
-		int r;
-
-		json_object_set_new(o, "event", json_string(kinds[i]));
-		payload = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (!payload) {
-			err_set(err, ERRK_INTERNAL, _("product %s: cannot encode the %s event"),
-			        product_sku, kinds[i]);
-			goto out;
-		}
-		r = outbox_add(db, kinds[i], product_id, payload, now, err);
-		free(payload);
-		if (r < 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(o);
-	return rc;
-}
-
 static int link_add(struct cli *cli, int argc, char **argv)
 {
 	struct error err = { 0 };
-	struct link_row before, after;
+	struct link_outcome o;
 	struct db *db;
 	const char *name = NULL, *product_sku, *slug, *supplier_sku;
-	char old_sku[256] = "", new_sku[256] = "", note[96], old_note[96];
-	int64_t sid, now, old_prev = 0, old_new = 0, prev = 0, cur = 0;
-	bool had_link, moved = false, in_tx = false;
-	int rc, r, ret = EXIT_FAILURE_;
+	char note[96], old_note[96];
+	int rc;
 
 	if ((rc = parse_sub(argc, argv, true, &name)) >= 0)
 		return rc;
@@ -245,88 +152,38 @@ static int link_add(struct cli *cli, int argc, char **argv)
 	product_sku = argv[optind];
 	slug = argv[optind + 1];
 	supplier_sku = argv[optind + 2];
-	if (str_empty(product_sku) || str_empty(supplier_sku)) {
-		cli_error(_("link add: product and supplier SKUs must not be empty"));
-		return EXIT_USAGE;
-	}
 	if ((rc = open_db(cli, &db)) != 0)
 		return rc;
-	if ((rc = find_supplier(db, slug, &sid)) != 0)
-		return rc;
-
-	now = time_now_ms();
-	if (db_begin(db, &err) < 0)
-		goto fail;
-	in_tx = true;
-	if ((r = links_find(db, sid, supplier_sku, &before, &err)) < 0)
-		goto fail;
-	had_link = r == 1;
-	if (links_add(db, product_sku, name, slug, supplier_sku, &err) < 0)
-		goto fail;
-	if ((r = links_find(db, sid, supplier_sku, &after, &err)) < 0)
-		goto fail;
-	if (r == 0) {
-		err_set(&err, ERRK_INTERNAL, _("%s: link %s -> %s was not stored"), slug,
-		        supplier_sku, product_sku);
-		goto fail;
+	if (engine_link_add(db, cli->conf, product_sku, name, slug, supplier_sku, &o, &err) < 0) {
+		cli_error(_("link add: %s"), err.msg);
+		return cli_exit_for(err.kind);
 	}
-	if (unknown_forget(db, sid, supplier_sku, &err) < 0)
-		goto fail;
-	/* a link moved from another product takes its stock along */
-	if (had_link && before.product_id != after.product_id) {
-		moved = true;
-		if (products_recompute(db, before.product_id, cli->conf->aggregate, &old_prev,
-		                       &old_new, old_sku, sizeof(old_sku), now, &err) < 0)
-			goto fail;
-	}
-	if (moved && product_events(db, before.product_id, old_sku, slug, supplier_sku, old_prev,
-	                            old_new, now, &err) < 0)
-		goto fail;
-	if (products_recompute(db, after.product_id, cli->conf->aggregate, &prev, &cur, new_sku,
-	                       sizeof(new_sku), now, &err) < 0)
-		goto fail;
-	if (product_events(db, after.product_id, new_sku, slug, supplier_sku, prev, cur, now,
-	                   &err) < 0)
-		goto fail;
-	if (db_commit(db, &err) < 0)
-		goto fail;
-	in_tx = false;
-
-	if (!cli->quiet) {
-		if (moved)
-			printf(_("moved link %s:%s from product %s (%s) to product %s (%s)\n"),
-			       slug, supplier_sku, old_sku, stock_note(old_prev, old_new, old_note),
-			       product_sku, stock_note(prev, cur, note));
-		else if (had_link)
-			printf(_("link %s:%s -> product %s already existed (%s)\n"), slug,
-			       supplier_sku, product_sku, stock_note(prev, cur, note));
-		else if (after.has_stock)
-			printf(_("linked %s:%s to product %s (%s)\n"), slug, supplier_sku,
-			       product_sku, stock_note(prev, cur, note));
-		else
-			printf(_("linked %s:%s to product %s; its stock is set by the next sync "
-			         "of %s\n"), slug, supplier_sku, product_sku, slug);
-	}
-	ret = EXIT_OK;
-	goto out;
-fail:
-	cli_error("%s", err.msg);
-	ret = cli_exit_for(err.kind);
-out:
-	if (in_tx)
-		db_rollback(db);
-	return ret;
+	if (cli->quiet)
+		return EXIT_OK;
+	if (o.moved)
+		printf(_("moved link %s:%s from product %s (%s) to product %s (%s)\n"), slug,
+		       supplier_sku, o.old_product_sku, stock_note(o.old_prev, o.old_stock, old_note),
+		       o.product_sku, stock_note(o.prev, o.stock, note));
+	else if (o.existed)
+		printf(_("link %s:%s -> product %s already existed (%s)\n"), slug, supplier_sku,
+		       o.product_sku, stock_note(o.prev, o.stock, note));
+	else if (o.has_stock)
+		printf(_("linked %s:%s to product %s (%s)\n"), slug, supplier_sku, o.product_sku,
+		       stock_note(o.prev, o.stock, note));
+	else
+		printf(_("linked %s:%s to product %s; its stock is set by the next sync of %s\n"),
+		       slug, supplier_sku, o.product_sku, slug);
+	return EXIT_OK;
 }
 
 static int link_remove(struct cli *cli, int argc, char **argv)
 {
 	struct error err = { 0 };
+	struct link_outcome o;
 	struct db *db;
 	const char *slug, *supplier_sku;
-	char sku[256] = "", note[96];
-	int64_t sid, now, product_id = 0, prev = 0, cur = 0;
-	bool in_tx = false;
-	int rc, r, ret = EXIT_FAILURE_;
+	char note[96];
+	int rc;
 
 	if ((rc = parse_sub(argc, argv, false, NULL)) >= 0)
 		return rc;
@@ -336,40 +193,14 @@ static int link_remove(struct cli *cli, int argc, char **argv)
 	supplier_sku = argv[optind + 1];
 	if ((rc = open_db(cli, &db)) != 0)
 		return rc;
-	if ((rc = find_supplier(db, slug, &sid)) != 0)
-		return rc;
-
-	if (db_begin(db, &err) < 0)
-		goto fail;
-	in_tx = true;
-	if ((r = links_remove(db, slug, supplier_sku, &product_id, &err)) < 0)
-		goto fail;
-	if (r == 0) {
-		err_set(&err, ERRK_USAGE, _("no such link: supplier %s has no SKU \"%s\" linked"),
-		        slug, supplier_sku);
-		goto fail;
+	if (engine_link_remove(db, cli->conf, slug, supplier_sku, &o, &err) < 0) {
+		cli_error(_("link remove: %s"), err.msg);
+		return cli_exit_for(err.kind);
 	}
-	now = time_now_ms();
-	if (products_recompute(db, product_id, cli->conf->aggregate, &prev, &cur, sku,
-	                       sizeof(sku), now, &err) < 0)
-		goto fail;
-	if (product_events(db, product_id, sku, slug, supplier_sku, prev, cur, now, &err) < 0)
-		goto fail;
-	if (db_commit(db, &err) < 0)
-		goto fail;
-	in_tx = false;
 	if (!cli->quiet)
-		printf(_("removed link %s:%s from product %s (%s)\n"), slug, supplier_sku, sku,
-		       stock_note(prev, cur, note));
-	ret = EXIT_OK;
-	goto out;
-fail:
-	cli_error("%s", err.msg);
-	ret = cli_exit_for(err.kind);
-out:
-	if (in_tx)
-		db_rollback(db);
-	return ret;
+		printf(_("removed link %s:%s from product %s (%s)\n"), slug, supplier_sku,
+		       o.product_sku, stock_note(o.prev, o.stock, note));
+	return EXIT_OK;
 }
 
 int cmd_link(struct cli *cli, int argc, char **argv)

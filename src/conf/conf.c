@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <iconv.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf/conf_int.h"
+#include "engine/signature.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -42,6 +44,11 @@ static const char *const auth_names[] = {
 	"none", "bearer", "header", "basic", "query", NULL
 };
 static const char *const aggregate_names[] = { "sum", "max", "first", NULL };
+static const char *const since_names[] = { "iso", "unix", NULL };
+static const char *const method_names[] = { "GET", "POST", NULL };
+static const char *const failure_names[] = { "cache", "refuse", NULL };
+static const char *const scheme_names[] = { "custom", "github", "standard", "base64", NULL };
+static const char *const encoding_names[] = { "hex", "base64", NULL };
 
 const char *conf_format_name(enum feed_format f)
 {
@@ -256,6 +263,30 @@ static int check_names(const struct cctx *cx, const config_setting_t *g, const c
 		return bad(cx, m, _("unknown option '%s'"), name);
 	}
 	return 0;
+}
+
+/* Every member of group g must be in known or in extra (may be NULL). */
+static int check_names_extra(const struct cctx *cx, const config_setting_t *g,
+                             const char *const *known, const char *const *extra)
+{
+	const char **all;
+	size_t n = 0, i, j;
+	int rc;
+
+	if (!extra)
+		return check_names(cx, g, known);
+	while (known[n])
+		n++;
+	for (i = 0; extra[i]; i++)
+		n++;
+	all = xcalloc(n + 1, sizeof(*all));
+	for (i = 0, j = 0; known[i]; i++)
+		all[j++] = known[i];
+	for (i = 0; extra[i]; i++)
+		all[j++] = extra[i];
+	rc = check_names(cx, g, all);
+	free(all);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -821,20 +852,122 @@ static bool csv_column_number(const char *v)
 	return str_to_i64(v, &n) && n >= 1 && n <= 100000;
 }
 
-static int parse_map(const struct cctx *cx, config_setting_t *g, struct source_conf *src)
+/* ---- mappings and sources: defaults, copies, freeing ---- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void map_defaults(struct mapping *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->delimiter = ',';
+	m->quote = '"';
+	m->header = true;
+	m->encoding = xstrdup("UTF-8");
+}
+
+/* to must own nothing yet. */
+static void map_copy(struct mapping *to, const struct mapping *from)
+{
+	int i;
+
+	*to = *from;
+	to->items = dup_or_null(from->items);
+	to->sku = dup_or_null(from->sku);
+	to->stock = dup_or_null(from->stock);
+	to->updated_at = dup_or_null(from->updated_at);
+	to->available = dup_or_null(from->available);
+	to->success = dup_or_null(from->success);
+	to->message = dup_or_null(from->message);
+	to->total = dup_or_null(from->total);
+	to->next = dup_or_null(from->next);
+	to->encoding = dup_or_null(from->encoding);
+	to->text_values = xcalloc(from->n_text_values > 0 ? (size_t)from->n_text_values : 1,
+	                          sizeof(*to->text_values));
+	for (i = 0; i < from->n_text_values; i++) {
+		to->text_values[i].text = xstrdup(from->text_values[i].text);
+		to->text_values[i].value = from->text_values[i].value;
+	}
+}
+
+static void map_free(struct mapping *m)
+{
+	int i;
+
+	free(m->items);
+	free(m->sku);
+	free(m->stock);
+	free(m->updated_at);
+	free(m->available);
+	free(m->success);
+	free(m->message);
+	free(m->total);
+	free(m->next);
+	free(m->encoding);
+	for (i = 0; i < m->n_text_values; i++)
+		free(m->text_values[i].text);
+	free(m->text_values);
+	memset(m, 0, sizeof(*m));
+}
+
+static void source_free(struct source_conf *src)
+{
+	free(src->url);
+	free(src->page_param);
+	free(src->size_param);
+	free(src->offset_param);
+	free(src->cursor_param);
+	map_free(&src->map);
+	memset(src, 0, sizeof(*src));
+}
+
+/* A delta source starts from the full source's format and paging
+ * settings; url and map are its own (map copied later if not given). */
+static void source_inherit(struct source_conf *to, const struct source_conf *from)
+{
+	memset(to, 0, sizeof(*to));
+	to->format = from->format;
+	to->paging = from->paging;
+	to->page_size = from->page_size;
+	to->first_page = from->first_page;
+	to->page_param = dup_or_null(from->page_param);
+	to->size_param = dup_or_null(from->size_param);
+	to->offset_param = dup_or_null(from->offset_param);
+	to->cursor_param = dup_or_null(from->cursor_param);
+	to->end = from->end;
+}
+
+/* What a mapping is used for: which options make sense. */
+enum map_use { MAP_SOURCE = 0, MAP_CHECK, MAP_WEBHOOK };
+
+/* Fills m (which holds map_defaults()) from the group g. */
+static int parse_map(const struct cctx *cx, config_setting_t *g, struct mapping *m,
+                     enum feed_format format, enum map_use use)
 {
 	static const char *const known[] = {
 		"items", "sku", "stock", "updated_at", "available", "success", "message",
 		"total", "next", "delimiter", "quote", "header", "encoding", "text_values", NULL
 	};
 	static const char *const csv_only[] = { "delimiter", "quote", "header", "encoding", NULL };
-	struct mapping *m = &src->map;
+	static const char *const paged_only[] = { "total", "next", NULL };
 	config_setting_t *s;
 	const char *v;
 	int i;
 
 	if (check_names(cx, g, known) < 0)
 		return -1;
+	if (use != MAP_SOURCE) {
+		for (i = 0; paged_only[i]; i++) {
+			s = config_setting_get_member(g, paged_only[i]);
+			if (s)
+				return bad(cx, s, use == MAP_CHECK
+				                  ? _("not used here: a check answer has no further pages")
+				                  : _("not used here: a webhook delivery has no further "
+				                      "pages"));
+		}
+	}
 	/* items may be "" (the document root is the list) */
 	if (get_str(cx, g, "items", &v) < 0)
 		return -1;
@@ -861,12 +994,15 @@ static int parse_map(const struct cctx *cx, config_setting_t *g, struct source_c
 		return bad(cx, config_setting_get_member(g, "quote") ? config_setting_get_member(g, "quote")
 		                                                      : config_setting_get_member(g, "delimiter"),
 		           _("delimiter and quote must differ"));
-	if (src->format != FORMAT_CSV) {
+	if (format != FORMAT_CSV) {
 		for (i = 0; csv_only[i]; i++) {
 			s = config_setting_get_member(g, csv_only[i]);
-			if (s)
-				return bad(cx, s, _("only used with format = \"csv\", this source is \"%s\""),
-				           conf_format_name(src->format));
+			if (!s)
+				continue;
+			if (use == MAP_WEBHOOK)
+				return bad(cx, s, _("only used with CSV, and webhook deliveries are JSON"));
+			return bad(cx, s, _("only used with format = \"csv\", this source is \"%s\""),
+			           conf_format_name(format));
 		}
 	} else {
 		iconv_t cd;
@@ -894,38 +1030,86 @@ static int parse_map(const struct cctx *cx, config_setting_t *g, struct source_c
 	return 0;
 }
 
-static int parse_source(const struct cctx *cx, config_setting_t *g, struct source_conf *src)
+/* The map group of a delta, check or webhook group, or a copy of the
+ * source's map when the group has none.  what names the group's use for
+ * the message when a copy cannot be right. */
+static int parse_map_or_copy(const struct cctx *cx, config_setting_t *g, struct mapping *m,
+                             enum feed_format format, enum map_use use,
+                             const struct source_conf *src)
+{
+	config_setting_t *map = NULL;
+
+	switch (get_group(cx, g, "map", &map)) {
+	case -1:
+		return -1;
+	case 0:
+		if (format != src->format) {
+			if (use == MAP_WEBHOOK)
+				return bad(cx, g, _("needs its own map: webhook deliveries are JSON, "
+				                    "so the map of the %s source cannot be used"),
+				           conf_format_name(src->format));
+			return bad(cx, g, _("needs its own map: its format is %s, so the map of "
+			                    "the %s source cannot be used"),
+			           conf_format_name(format), conf_format_name(src->format));
+		}
+		map_copy(m, &src->map);
+		return 0;
+	}
+	map_defaults(m);
+	return parse_map(cx, map, m, format, use);
+}
+
+/* A URL of a source, delta or check: no blanks, a supported scheme.  The
+ * lower-cased scheme is left in scheme. */
+static int check_url(const struct cctx *cx, const config_setting_t *s, const char *url,
+                     char *scheme, size_t scheme_size)
+{
+	if (has_ctl(url) || strchr(url, ' '))
+		return bad(cx, s, _("the URL contains a space or a control character; "
+		                    "write spaces as %%20"));
+	if (!url_scheme_ok(url, scheme, scheme_size)) {
+		if (!scheme[0])
+			return bad(cx, s, _("\"%s\" is not a URL: expected scheme://..., "
+			                    "e.g. https://example.com/stock.json or file:///srv/feed.csv"),
+			           url);
+		return bad(cx, s, _("URL scheme \"%s\" is not supported; use http, https, ftp, "
+		                    "ftps, sftp or file"), scheme);
+	}
+	return 0;
+}
+
+/* The source group, or (base not NULL) a delta group: the same options,
+ * with format, paging and the paging settings taken from base when not
+ * given, and base's map copied when the group has none; extra names the
+ * group's own further options (checked by the caller).  src holds the
+ * defaults (or source_inherit()'s copy of base) on entry. */
+static int parse_source(const struct cctx *cx, config_setting_t *g, struct source_conf *src,
+                        const struct source_conf *base, const char *const *extra)
 {
 	static const char *const known[] = {
 		"url", "format", "paging", "page_size", "first_page", "page_param", "size_param",
 		"offset_param", "cursor_param", "end", "map", NULL
 	};
 	config_setting_t *map = NULL, *s;
+	const char *from_source;
 	char scheme[16];
 	int v;
 
 	src->line = (int)config_setting_source_line(g);
-	if (check_names(cx, g, known) < 0)
+	if (check_names_extra(cx, g, known, extra) < 0)
 		return -1;
 	if (get_text(cx, g, "url", &src->url) < 0)
 		return -1;
 	if (!src->url)
 		return missing(cx, g, "url");
-	s = config_setting_get_member(g, "url");
-	if (has_ctl(src->url) || strchr(src->url, ' '))
-		return bad(cx, s, _("the URL contains a space or a control character; "
-		                    "write spaces as %%20"));
-	if (!url_scheme_ok(src->url, scheme, sizeof(scheme))) {
-		if (!scheme[0])
-			return bad(cx, s, _("\"%s\" is not a URL: expected scheme://..., "
-			                    "e.g. https://example.com/stock.json or file:///srv/feed.csv"),
-			           src->url);
-		return bad(cx, s, _("URL scheme \"%s\" is not supported; use http, https, ftp, "
-		                    "ftps, sftp or file"), scheme);
-	}
+	if (check_url(cx, config_setting_get_member(g, "url"), src->url, scheme, sizeof(scheme)) < 0)
+		return -1;
 	switch (get_enum(cx, g, "format", format_names, &v)) {
 	case -1: return -1;
-	case 0: return missing(cx, g, "format");
+	case 0:
+		if (!base)
+			return missing(cx, g, "format");
+		break;
 	default: src->format = (enum feed_format)v;
 	}
 	if (get_enum(cx, g, "paging", paging_names, &v) < 0)
@@ -946,30 +1130,44 @@ static int parse_source(const struct cctx *cx, config_setting_t *g, struct sourc
 	    || check_param(cx, g, "offset_param") < 0 || check_param(cx, g, "cursor_param") < 0)
 		return -1;
 
-	switch (get_group(cx, g, "map", &map)) {
-	case -1: return -1;
-	case 0: return missing(cx, g, "map");
+	if (base) {
+		if (parse_map_or_copy(cx, g, &src->map, src->format, MAP_SOURCE, base) < 0)
+			return -1;
+		map = config_setting_get_member(g, "map");
+	} else {
+		switch (get_group(cx, g, "map", &map)) {
+		case -1: return -1;
+		case 0: return missing(cx, g, "map");
+		}
+		map_defaults(&src->map);
+		if (parse_map(cx, map, &src->map, src->format, MAP_SOURCE) < 0)
+			return -1;
 	}
-	if (parse_map(cx, map, src) < 0)
-		return -1;
 
-	/* what one setting needs from another */
+	/* what one setting needs from another; a setting taken over from the
+	 * source is named as such, and the message placed at the map */
 	s = config_setting_get_member(g, "paging");
+	from_source = !s && base ? _(" (taken from source)") : "";
+	if (!s)
+		s = map ? map : g;
 	if ((src->paging == PAGE_CURSOR || src->paging == PAGE_NEXT_URL) && !src->map.next)
-		return bad(cx, s, _("paging = \"%s\" needs map.next (where the %s is in the response)"),
-		           conf_paging_name(src->paging),
+		return bad(cx, s, _("paging = \"%s\"%s needs map.next (where the %s is in the response)"),
+		           conf_paging_name(src->paging), from_source,
 		           src->paging == PAGE_CURSOR ? _("next cursor") : _("next page URL"));
 	if ((src->paging == PAGE_CURSOR || src->paging == PAGE_NEXT_URL) && src->format == FORMAT_CSV)
-		return bad(cx, s, _("paging = \"%s\" reads the response body, which a CSV "
+		return bad(cx, s, _("paging = \"%s\"%s reads the response body, which a CSV "
 		                    "feed cannot carry; use \"page\", \"offset\" or \"link\""),
-		           conf_paging_name(src->paging));
+		           conf_paging_name(src->paging), from_source);
 	s = config_setting_get_member(g, "end");
+	from_source = !s && base ? _(" (taken from source)") : "";
+	if (!s)
+		s = map ? map : g;
 	if (src->end == END_TOTAL && !src->map.total)
-		return bad(cx, s, _("end = \"total\" needs map.total (where the item count is "
-		                    "in the response)"));
+		return bad(cx, s, _("end = \"total\"%s needs map.total (where the item count is "
+		                    "in the response)"), from_source);
 	if (src->end == END_TOTAL && src->format == FORMAT_CSV)
-		return bad(cx, s, _("end = \"total\" reads the response body, which a CSV feed "
-		                    "cannot carry; use \"short\" or \"empty\""));
+		return bad(cx, s, _("end = \"total\"%s reads the response body, which a CSV feed "
+		                    "cannot carry; use \"short\" or \"empty\""), from_source);
 	return 0;
 }
 
@@ -1004,23 +1202,20 @@ static int parse_secret(const struct cctx *cx, config_setting_t *g, const char *
 	return given ? 1 : 0;
 }
 
-static int resolve_secret(const struct cctx *cx, config_setting_t *g, const char *base,
-                          struct secret *sec)
+/* Resolves one secret given by the setting s; an inline one first passes
+ * the file-permission rule (alt names the safer options). */
+static int resolve_one(const struct cctx *cx, const config_setting_t *s, struct secret *sec,
+                       const char *alt)
 {
-	static const char *const suffix[] = { "", "_env", "_cmd" };
-	char name[32];
 	char *where;
 	int rc;
 
 	if (sec->origin == SECRET_NONE)
 		return 0;
-	snprintf(name, sizeof(name), "%s%s", base, suffix[sec->origin - SECRET_INLINE]);
-	where = where_str(cx, config_setting_get_member(g, name), NULL);
+	where = where_str(cx, s, NULL);
 	if (sec->origin == SECRET_INLINE) {
-		char alt[64];
-		char *file = setting_file(cx, config_setting_get_member(g, name));
+		char *file = setting_file(cx, s);
 
-		snprintf(alt, sizeof(alt), "%s_env / %s_cmd", base, base);
 		rc = conf_secret_check_file(file, where, alt, cx->err);
 		free(file);
 		if (rc < 0) {
@@ -1031,6 +1226,19 @@ static int resolve_secret(const struct cctx *cx, config_setting_t *g, const char
 	rc = conf_secret_resolve(sec, where, cx->err);
 	free(where);
 	return rc;
+}
+
+static int resolve_secret(const struct cctx *cx, config_setting_t *g, const char *base,
+                          struct secret *sec)
+{
+	static const char *const suffix[] = { "", "_env", "_cmd" };
+	char name[32], alt[64];
+
+	if (sec->origin == SECRET_NONE)
+		return 0;
+	snprintf(name, sizeof(name), "%s%s", base, suffix[sec->origin - SECRET_INLINE]);
+	snprintf(alt, sizeof(alt), "%s_env / %s_cmd", base, base);
+	return resolve_one(cx, config_setting_get_member(g, name), sec, alt);
 }
 
 static int parse_auth(const struct cctx *cx, config_setting_t *g, struct auth_conf *a)
@@ -1145,6 +1353,348 @@ static int parse_rules(const struct cctx *cx, config_setting_t *g, struct rules_
 	return 0;
 }
 
+/* ---- delta, check and webhook groups ---- */
+
+static int parse_delta(const struct cctx *cx, config_setting_t *g, const struct source_conf *base,
+                       struct delta_conf *d)
+{
+	static const char *const extra[] = { "since_param", "since_format", "overlap", NULL };
+	int v;
+
+	source_inherit(&d->source, base);
+	d->since_param = xstrdup("updated_since");
+	d->since_format = SINCE_ISO;
+	d->overlap_ms = 120000;
+	if (parse_source(cx, g, &d->source, base, extra) < 0)
+		return -1;
+	if (get_text(cx, g, "since_param", &d->since_param) < 0
+	    || check_param(cx, g, "since_param") < 0
+	    || get_enum(cx, g, "since_format", since_names, &v) < 0)
+		return -1;
+	if (config_setting_get_member(g, "since_format"))
+		d->since_format = (enum since_format)v;
+	if (get_seconds(cx, g, "overlap", &d->overlap_ms, 0, 604800) < 0)
+		return -1;
+	return 0;
+}
+
+static int parse_check(const struct cctx *cx, config_setting_t *g, const struct source_conf *src,
+                       struct check_conf *k)
+{
+	static const char *const known[] = {
+		"url", "method", "body", "content_type", "format", "map", "timeout", "on_failure", NULL
+	};
+	config_setting_t *s;
+	char scheme[16];
+	bool post;
+	int v;
+
+	k->line = (int)config_setting_source_line(g);
+	k->method = xstrdup("GET");
+	k->content_type = xstrdup("application/json");
+	k->format = FORMAT_JSON;
+	k->timeout_ms = 2000;
+	k->on_failure = CHECK_FALLBACK_CACHE;
+	if (check_names(cx, g, known) < 0)
+		return -1;
+	if (get_text(cx, g, "url", &k->url) < 0)
+		return -1;
+	if (!k->url)
+		return missing(cx, g, "url");
+	s = config_setting_get_member(g, "url");
+	if (check_url(cx, s, k->url, scheme, sizeof(scheme)) < 0)
+		return -1;
+	if (get_enum(cx, g, "method", method_names, &v) < 0)
+		return -1;
+	if (config_setting_get_member(g, "method")) {
+		free(k->method);
+		k->method = xstrdup(method_names[v]);
+	}
+	post = strcmp(k->method, "POST") == 0;
+	if (get_text(cx, g, "body", &k->body) < 0 || get_text(cx, g, "content_type", &k->content_type) < 0)
+		return -1;
+	if (!post) {
+		static const char *const post_only[] = { "body", "content_type", NULL };
+		int i;
+
+		for (i = 0; post_only[i]; i++) {
+			config_setting_t *p = config_setting_get_member(g, post_only[i]);
+
+			if (p)
+				return bad(cx, p, _("only used with method = \"POST\""));
+		}
+	}
+	if (has_ctl(k->content_type))
+		return bad(cx, config_setting_get_member(g, "content_type"),
+		           _("contains a control character"));
+	if (post && strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+		return bad(cx, s, _("method = \"POST\" needs an http or https URL, got \"%s\""), scheme);
+	if (!strstr(k->url, "{sku}")
+	    && !(post && k->body && (strstr(k->body, "{sku}") || strstr(k->body, "{skus}"))))
+		return bad(cx, s, post ? _("the SKU asked about goes nowhere: put {sku} in the URL, "
+		                           "or {sku} or {skus} in body")
+		                       : _("the URL has no {sku} placeholder for the SKU asked about, "
+		                           "e.g. \"https://api.example.com/stock/{sku}\" (or use "
+		                           "method = \"POST\" with {sku} or {skus} in body)"));
+	if (get_enum(cx, g, "format", format_names, &v) < 0)
+		return -1;
+	if (config_setting_get_member(g, "format"))
+		k->format = (enum feed_format)v;
+	if (get_seconds(cx, g, "timeout", &k->timeout_ms, 0.001, 300) < 0
+	    || get_enum(cx, g, "on_failure", failure_names, &v) < 0)
+		return -1;
+	if (config_setting_get_member(g, "on_failure"))
+		k->on_failure = (enum check_failure)v;
+	return parse_map_or_copy(cx, g, &k->map, k->format, MAP_CHECK, src);
+}
+
+static void check_free(struct check_conf *k)
+{
+	free(k->url);
+	free(k->method);
+	free(k->body);
+	free(k->content_type);
+	map_free(&k->map);
+	memset(k, 0, sizeof(*k));
+}
+
+/* The HMAC key of a secret with key_base64: base64 after an optional
+ * "whsec_", not empty (as the verifier reads it). */
+static bool webhook_key_ok(const char *value)
+{
+	char *copy = xstrdup(value), *t = str_trim(copy);
+	unsigned char *key;
+	size_t len = 0;
+	bool good;
+
+	if (str_startswith(t, "whsec_"))
+		t += strlen("whsec_");
+	key = base64_decode(t, &len);
+	good = key && len > 0;
+	if (key) {
+		volatile unsigned char *p = key;
+
+		while (len > 0)
+			p[--len] = 0;
+	}
+	free(key);
+	{
+		volatile char *p = copy;
+
+		while (*p)
+			*p++ = 0;
+	}
+	free(copy);
+	return good;
+}
+
+/* Exactly one of secret, secret_env, secret_cmd (one secret) or secrets,
+ * secrets_env, secrets_cmd (a list, for rotation).  *given is set to the
+ * setting used. */
+static int parse_webhook_secrets(const struct cctx *cx, config_setting_t *g,
+                                 struct webhook_conf *w, config_setting_t **given)
+{
+	static const struct {
+		const char *name;
+		enum secret_origin origin;
+		bool list;
+	} forms[] = {
+		{ "secret", SECRET_INLINE, false },
+		{ "secret_env", SECRET_ENV, false },
+		{ "secret_cmd", SECRET_CMD, false },
+		{ "secrets", SECRET_INLINE, true },
+		{ "secrets_env", SECRET_ENV, true },
+		{ "secrets_cmd", SECRET_CMD, true },
+	};
+	config_setting_t *s = NULL;
+	size_t i, f = 0;
+	int k, n;
+
+	*given = NULL;
+	for (i = 0; i < ARRAY_SIZE(forms); i++) {
+		s = config_setting_get_member(g, forms[i].name);
+		if (!s)
+			continue;
+		if (*given) {
+			config_setting_t *first = *given;
+
+			if (config_setting_source_line(s) < config_setting_source_line(first)) {
+				first = s;
+				s = *given;
+			}
+			return bad(cx, s, _("give only one of secret, secret_env, secret_cmd, secrets, "
+			                    "secrets_env and secrets_cmd (%s is set too)"),
+			           config_setting_name(first));
+		}
+		*given = s;
+		f = i;
+	}
+	if (!*given)
+		return bad(cx, g, _("needs the secret that signs the deliveries: secret_env, "
+		                    "secret_cmd or secret (or secrets_env, secrets_cmd or secrets "
+		                    "to accept several at once)"));
+	s = *given;
+	if (!forms[f].list) {
+		if (config_setting_type(s) != CONFIG_TYPE_STRING)
+			return bad_type(cx, s, _("a string"));
+		if (!*config_setting_get_string(s))
+			return bad(cx, s, _("must not be empty"));
+		w->secrets = xcalloc(1, sizeof(*w->secrets));
+		w->secrets[0].origin = forms[f].origin;
+		w->secrets[0].spec = xstrdup(config_setting_get_string(s));
+		w->n_secrets = 1;
+		return resolve_one(cx, s, &w->secrets[0], _("secret_env / secret_cmd"));
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_LIST && config_setting_type(s) != CONFIG_TYPE_ARRAY)
+		return bad(cx, s, _("expected a list of strings, like ( \"%s\", \"%s\" ), got %s"),
+		           forms[f].origin == SECRET_ENV ? "NEW_VAR" : forms[f].origin == SECRET_CMD
+		                                                       ? "cmd new" : "new",
+		           forms[f].origin == SECRET_ENV ? "OLD_VAR" : forms[f].origin == SECRET_CMD
+		                                                       ? "cmd old" : "old",
+		           type_name(config_setting_type(s)));
+	n = config_setting_length(s);
+	if (n == 0)
+		return bad(cx, s, _("the list is empty: give at least one secret"));
+	w->secrets = xcalloc((size_t)n, sizeof(*w->secrets));
+	for (k = 0; k < n; k++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)k);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return bad_type(cx, e, _("a string"));
+		if (!*config_setting_get_string(e))
+			return bad(cx, e, _("must not be empty"));
+		w->secrets[k].origin = forms[f].origin;
+		w->secrets[k].spec = xstrdup(config_setting_get_string(e));
+		w->n_secrets++;
+		if (resolve_one(cx, e, &w->secrets[k], _("secrets_env / secrets_cmd")) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A header name option, when given. */
+static int get_header_name(const struct cctx *cx, const config_setting_t *g, const char *name,
+                           char **out)
+{
+	int rc = get_text(cx, g, name, out);
+
+	if (rc == 1 && !http_token(*out))
+		return bad(cx, config_setting_get_member(g, name),
+		           _("\"%s\" is not a valid HTTP header name"), *out);
+	return rc;
+}
+
+static int parse_webhook(const struct cctx *cx, config_setting_t *g, const struct source_conf *src,
+                         struct webhook_conf *w)
+{
+	static const char *const known[] = {
+		"scheme", "header", "prefix", "encoding", "key_base64", "secret", "secret_env",
+		"secret_cmd", "secrets", "secrets_env", "secrets_cmd", "timestamp_header",
+		"tolerance", "id_header", "id_field", "max_body", "map", NULL
+	};
+	config_setting_t *s, *secrets = NULL;
+	const char *v;
+	int e, i;
+
+	w->enabled = true;
+	w->line = (int)config_setting_source_line(g);
+	w->scheme = WEBHOOK_CUSTOM;
+	w->encoding = SIG_HEX;
+	w->key_base64 = false;
+	w->tolerance_ms = 300000;
+	w->max_body = 1048576;
+	if (check_names(cx, g, known) < 0)
+		return -1;
+	if (get_enum(cx, g, "scheme", scheme_names, &e) < 0)
+		return -1;
+	if (config_setting_get_member(g, "scheme"))
+		w->scheme = (enum webhook_scheme)e;
+	if (get_header_name(cx, g, "header", &w->header) < 0
+	    || get_header_name(cx, g, "timestamp_header", &w->timestamp_header) < 0
+	    || get_header_name(cx, g, "id_header", &w->id_header) < 0
+	    || get_text(cx, g, "id_field", &w->id_field) < 0)
+		return -1;
+	/* the prefix may be "" */
+	if (get_str(cx, g, "prefix", &v) < 0)
+		return -1;
+	if ((s = config_setting_get_member(g, "prefix")) != NULL) {
+		if (has_ctl(v))
+			return bad(cx, s, _("contains a control character"));
+		w->prefix = xstrdup(v);
+	}
+	if (get_enum(cx, g, "encoding", encoding_names, &e) < 0)
+		return -1;
+	if ((s = config_setting_get_member(g, "encoding")) != NULL) {
+		if (w->scheme != WEBHOOK_CUSTOM)
+			return bad(cx, s, _("only used with scheme = \"custom\": scheme \"%s\" always "
+			                    "uses %s"), scheme_names[w->scheme],
+			           w->scheme == WEBHOOK_GITHUB ? "hex" : "base64");
+		w->encoding = (enum sig_encoding)e;
+	}
+	if (get_bool(cx, g, "key_base64", &w->key_base64) < 0)
+		return -1;
+	if ((s = config_setting_get_member(g, "key_base64")) != NULL) {
+		if (w->scheme == WEBHOOK_GITHUB)
+			return bad(cx, s, _("not used with scheme = \"github\", whose secret is always "
+			                    "plain text"));
+		if (w->scheme == WEBHOOK_STANDARD)
+			return bad(cx, s, _("not used with scheme = \"standard\", whose secret is always "
+			                    "base64 (\"whsec_...\")"));
+	}
+	if (get_seconds(cx, g, "tolerance", &w->tolerance_ms, 1, 604800) < 0
+	    || get_i64(cx, g, "max_body", &w->max_body, 1, 1073741824) < 0)
+		return -1;
+	if (w->scheme == WEBHOOK_CUSTOM && !w->header)
+		return bad(cx, g, _("scheme = \"custom\" needs header (the name of the header "
+		                    "carrying the signature, e.g. \"X-Signature\")"));
+	if (parse_webhook_secrets(cx, g, w, &secrets) < 0)
+		return -1;
+	if (parse_map_or_copy(cx, g, &w->map, FORMAT_JSON, MAP_WEBHOOK, src) < 0)
+		return -1;
+
+	signature_apply_preset(w);
+	if (!w->header)
+		return bad(cx, g, _("needs header (the name of the header carrying the signature)"));
+	if (!w->prefix)
+		w->prefix = xstrdup("");
+	s = config_setting_get_member(g, "tolerance");
+	if (s && !w->timestamp_header)
+		return bad(cx, s, _("only used with a timestamp: set timestamp_header (scheme "
+		                    "\"standard\" has one)"));
+	if (w->key_base64) {
+		for (i = 0; i < w->n_secrets; i++) {
+			if (webhook_key_ok(w->secrets[i].value))
+				continue;
+			s = config_setting_is_list(secrets) || config_setting_is_array(secrets)
+			    ? config_setting_get_elem(secrets, (unsigned)i) : secrets;
+			return bad(cx, s, w->scheme == WEBHOOK_STANDARD
+			                  ? _("the secret is not valid base64: scheme \"standard\" "
+			                      "takes the supplier's \"whsec_...\" key as given")
+			                  : _("the secret is not valid base64, as key_base64 = true "
+			                      "says it is"));
+		}
+	}
+	return 0;
+}
+
+static void webhook_free(struct webhook_conf *w)
+{
+	int i;
+
+	free(w->header);
+	free(w->prefix);
+	for (i = 0; i < w->n_secrets; i++)
+		conf_secret_clear(&w->secrets[i]);
+	free(w->secrets);
+	free(w->timestamp_header);
+	free(w->id_header);
+	free(w->id_field);
+	map_free(&w->map);
+	memset(w, 0, sizeof(*w));
+}
+
+/* ---- a supplier file ---- */
+
 static void supplier_defaults(struct supplier_conf *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -1159,10 +1709,6 @@ static void supplier_defaults(struct supplier_conf *s)
 	s->source.offset_param = xstrdup("offset");
 	s->source.cursor_param = xstrdup("cursor");
 	s->source.end = END_SHORT;
-	s->source.map.delimiter = ',';
-	s->source.map.quote = '"';
-	s->source.map.header = true;
-	s->source.map.encoding = xstrdup("UTF-8");
 	s->rules.safety_buffer = 0;
 	s->rules.cap = -1;
 	s->rules.multiplier = 1.0;
@@ -1177,39 +1723,25 @@ static void supplier_defaults(struct supplier_conf *s)
 	s->retries = 3;
 	s->retry_delay_ms = 1000;
 	s->max_retry_wait_ms = 120000;
+	s->fresh_ms = 900000;
 }
 
 void conf_supplier_free(struct supplier_conf *s)
 {
-	int i;
-
 	if (!s)
 		return;
 	free(s->slug);
 	free(s->name);
-	free(s->source.url);
-	free(s->source.page_param);
-	free(s->source.size_param);
-	free(s->source.offset_param);
-	free(s->source.cursor_param);
-	free(s->source.map.items);
-	free(s->source.map.sku);
-	free(s->source.map.stock);
-	free(s->source.map.updated_at);
-	free(s->source.map.available);
-	free(s->source.map.success);
-	free(s->source.map.message);
-	free(s->source.map.total);
-	free(s->source.map.next);
-	free(s->source.map.encoding);
-	for (i = 0; i < s->source.map.n_text_values; i++)
-		free(s->source.map.text_values[i].text);
-	free(s->source.map.text_values);
+	source_free(&s->source);
 	free(s->auth.header);
 	free(s->auth.param);
 	free(s->auth.username);
 	conf_secret_clear(&s->auth.token);
 	conf_secret_clear(&s->auth.password);
+	source_free(&s->delta.source);
+	free(s->delta.since_param);
+	check_free(&s->check);
+	webhook_free(&s->webhook);
 	free(s->file);
 	memset(s, 0, sizeof(*s));
 }
@@ -1223,7 +1755,7 @@ static int supplier_load(const char *path, struct supplier_conf *out, bool check
 	static const char *const known[] = {
 		"slug", "name", "active", "priority", "source", "auth", "rules", "timeout",
 		"connect_timeout", "rate_per_sec", "rate_per_hour", "max_bytes", "retries",
-		"retry_delay", "max_retry_wait", NULL
+		"retry_delay", "max_retry_wait", "cache_fresh", "delta", "check", "webhook", NULL
 	};
 	struct cctx cx = { path, err };
 	config_t cfg;
@@ -1271,7 +1803,7 @@ static int supplier_load(const char *path, struct supplier_conf *out, bool check
 	case -1: goto out;
 	case 0: missing(&cx, root, "source"); goto out;
 	}
-	if (parse_source(&cx, g, &out->source) < 0)
+	if (parse_source(&cx, g, &out->source, NULL, NULL) < 0)
 		goto out;
 
 	switch (get_group(&cx, root, "auth", &g)) {
@@ -1293,8 +1825,30 @@ static int supplier_load(const char *path, struct supplier_conf *out, bool check
 	    || get_i64(&cx, root, "max_bytes", &out->max_bytes, 1, INT64_MAX) < 0
 	    || get_int(&cx, root, "retries", &out->retries, 0, 10) < 0
 	    || get_seconds(&cx, root, "retry_delay", &out->retry_delay_ms, 0, 3600) < 0
-	    || get_seconds(&cx, root, "max_retry_wait", &out->max_retry_wait_ms, 0, 86400) < 0)
+	    || get_seconds(&cx, root, "max_retry_wait", &out->max_retry_wait_ms, 0, 86400) < 0
+	    || get_seconds(&cx, root, "cache_fresh", &out->fresh_ms, 0, 2592000) < 0)
 		goto out;
+
+	switch (get_group(&cx, root, "delta", &g)) {
+	case -1: goto out;
+	case 1:
+		out->has_delta = true;
+		if (parse_delta(&cx, g, &out->source, &out->delta) < 0)
+			goto out;
+	}
+	switch (get_group(&cx, root, "check", &g)) {
+	case -1: goto out;
+	case 1:
+		out->has_check = true;
+		if (parse_check(&cx, g, &out->source, &out->check) < 0)
+			goto out;
+	}
+	switch (get_group(&cx, root, "webhook", &g)) {
+	case -1: goto out;
+	case 1:
+		if (parse_webhook(&cx, g, &out->source, &out->webhook) < 0)
+			goto out;
+	}
 	rc = 0;
 out:
 	free(stem);
@@ -1420,6 +1974,203 @@ out:
 /* ------------------------------------------------------------------ */
 /* the main file                                                      */
 
+int conf_listen_split(const char *listen, char *addr, size_t addr_size, int *port)
+{
+	const char *host, *colon, *p;
+	char buf[64];
+	unsigned char bin[16];
+	size_t len;
+	long v = 0;
+	bool v6 = false;
+
+	if (!listen)
+		return -1;
+	if (listen[0] == '[') {
+		const char *close = strchr(listen, ']');
+
+		if (!close || close[1] != ':')
+			return -1;
+		host = listen + 1;
+		len = (size_t)(close - host);
+		colon = close + 1;
+		v6 = true;
+	} else {
+		colon = strrchr(listen, ':');
+		if (!colon)
+			return -1;
+		host = listen;
+		len = (size_t)(colon - listen);
+		if (memchr(host, ':', len))
+			return -1;     /* an IPv6 address needs its brackets */
+	}
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, host, len);
+	buf[len] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, bin) != 1)
+		return -1;
+	p = colon + 1;
+	if (!*p || strlen(p) > 5)
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v > 65535)
+		return -1;
+	if (addr) {
+		if (len + 1 > addr_size)
+			return -1;
+		memcpy(addr, buf, len + 1);
+	}
+	if (port)
+		*port = (int)v;
+	return 0;
+}
+
+static void service_defaults(struct service_conf *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->listen = xstrdup("127.0.0.1:8787");
+	v->threads = 4;
+	v->connection_timeout_ms = 10000;
+	v->max_connections = 1024;
+	v->max_connections_per_ip = 128;
+	v->memory_limit = 65536;
+	v->access_log = true;
+}
+
+static void service_free(struct service_conf *v)
+{
+	int i;
+
+	free(v->listen);
+	for (i = 0; i < v->n_api_keys; i++)
+		conf_secret_clear(&v->api_keys[i]);
+	free(v->api_keys);
+	memset(v, 0, sizeof(*v));
+}
+
+static bool has_blank(const char *s)
+{
+	return strpbrk(s, " \t") != NULL;
+}
+
+/* api_keys = ( ... ), api_keys_env = "VAR" or api_keys_cmd = "COMMAND";
+ * the last two may hold several keys separated by blanks or lines. */
+static int parse_api_keys(const struct cctx *cx, config_setting_t *g, struct service_conf *v)
+{
+	static const char *const names[] = { "api_keys", "api_keys_env", "api_keys_cmd", NULL };
+	config_setting_t *given = NULL, *s;
+	struct secret one = { SECRET_NONE, NULL, NULL };
+	char *where;
+	int i, n, rc;
+
+	for (i = 0; names[i]; i++) {
+		s = config_setting_get_member(g, names[i]);
+		if (!s)
+			continue;
+		if (given) {
+			config_setting_t *first = given;
+
+			if (config_setting_source_line(s) < config_setting_source_line(first)) {
+				first = s;
+				s = given;
+			}
+			return bad(cx, s, _("give only one of api_keys, api_keys_env and api_keys_cmd "
+			                    "(%s is set too)"), config_setting_name(first));
+		}
+		given = s;
+	}
+	if (!given)
+		return 0;
+	if (strcmp(config_setting_name(given), "api_keys") == 0) {
+		char *file;
+
+		if (config_setting_type(given) != CONFIG_TYPE_LIST
+		    && config_setting_type(given) != CONFIG_TYPE_ARRAY)
+			return bad(cx, given, _("expected a list of keys, like ( \"KEY1\", \"KEY2\" ), "
+			                        "got %s"), type_name(config_setting_type(given)));
+		n = config_setting_length(given);
+		if (n == 0)
+			return bad(cx, given, _("the list is empty: give at least one key, or leave "
+			                        "api_keys out"));
+		v->api_keys = xcalloc((size_t)n, sizeof(*v->api_keys));
+		for (i = 0; i < n; i++) {
+			config_setting_t *e = config_setting_get_elem(given, (unsigned)i);
+			const char *key;
+
+			if (config_setting_type(e) != CONFIG_TYPE_STRING)
+				return bad_type(cx, e, _("a string"));
+			key = config_setting_get_string(e);
+			if (!*key)
+				return bad(cx, e, _("must not be empty"));
+			if (has_blank(key) || has_ctl(key))
+				return bad(cx, e, _("an API key cannot contain blanks or control "
+				                    "characters"));
+			v->api_keys[i].origin = SECRET_INLINE;
+			v->api_keys[i].spec = xstrdup(key);
+			v->api_keys[i].value = xstrdup(key);
+			v->n_api_keys++;
+		}
+		where = where_str(cx, given, NULL);
+		file = setting_file(cx, given);
+		rc = conf_secret_check_file(file, where, _("api_keys_env / api_keys_cmd"), cx->err);
+		free(file);
+		free(where);
+		return rc;
+	}
+	if (config_setting_type(given) != CONFIG_TYPE_STRING)
+		return bad_type(cx, given, _("a string"));
+	if (!*config_setting_get_string(given))
+		return bad(cx, given, _("must not be empty"));
+	one.origin = strcmp(config_setting_name(given), "api_keys_env") == 0 ? SECRET_ENV : SECRET_CMD;
+	one.spec = xstrdup(config_setting_get_string(given));
+	where = where_str(cx, given, NULL);
+	rc = conf_secret_resolve_list(&one, where, &v->api_keys, &v->n_api_keys, cx->err);
+	free(where);
+	conf_secret_clear(&one);
+	return rc;
+}
+
+static int parse_service(const struct cctx *cx, config_setting_t *g, struct service_conf *v)
+{
+	static const char *const known[] = {
+		"listen", "api_keys", "api_keys_env", "api_keys_cmd", "threads", "connection_timeout",
+		"max_connections", "max_connections_per_ip", "memory_limit", "access_log", NULL
+	};
+	config_setting_t *s;
+	int64_t mem = v->memory_limit;
+
+	v->line = (int)config_setting_source_line(g);
+	if (check_names(cx, g, known) < 0)
+		return -1;
+	if (get_text(cx, g, "listen", &v->listen) < 0)
+		return -1;
+	s = config_setting_get_member(g, "listen");
+	if (s && conf_listen_split(v->listen, NULL, 0, NULL) < 0)
+		return bad(cx, s, _("\"%s\" is not a listen address: expected ADDRESS:PORT with a "
+		                    "numeric IPv4 address, or an IPv6 address in brackets, and a "
+		                    "port from 1 to 65535 (0: any free port), e.g. \"127.0.0.1:8787\" "
+		                    "or \"[::1]:8787\""), v->listen);
+	if (get_int(cx, g, "threads", &v->threads, 1, 64) < 0
+	    || get_seconds(cx, g, "connection_timeout", &v->connection_timeout_ms, 1, 3600) < 0
+	    || get_int(cx, g, "max_connections", &v->max_connections, 1, 1000000) < 0
+	    || get_int(cx, g, "max_connections_per_ip", &v->max_connections_per_ip, 1, 1000000) < 0
+	    || get_i64(cx, g, "memory_limit", &mem, 4096, 1073741824) < 0
+	    || get_bool(cx, g, "access_log", &v->access_log) < 0)
+		return -1;
+	v->memory_limit = mem;
+	if (v->max_connections_per_ip > v->max_connections)
+		return bad(cx, config_setting_get_member(g, "max_connections_per_ip")
+		               ? config_setting_get_member(g, "max_connections_per_ip")
+		               : config_setting_get_member(g, "max_connections"),
+		           _("max_connections_per_ip (%d) cannot be more than max_connections (%d)"),
+		           v->max_connections_per_ip, v->max_connections);
+	return parse_api_keys(cx, g, v);
+}
+
 void conf_free(struct conf *c)
 {
 	int i;
@@ -1434,24 +2185,26 @@ void conf_free(struct conf *c)
 	free(c->suppliers_dir);
 	free(c->user_agent_extra);
 	free(c->demo_catalogue);
+	service_free(&c->service);
 	free(c);
 }
 
 struct conf *conf_load_file(const char *path, struct error *err)
 {
 	static const char *const known[] = {
-		"database", "suppliers_dir", "aggregate", "user_agent_extra", NULL
+		"database", "suppliers_dir", "aggregate", "user_agent_extra", "service", NULL
 	};
 	struct cctx cx = { path, err };
 	struct conf *c = xcalloc(1, sizeof(*c));
 	config_t cfg;
-	config_setting_t *root;
+	config_setting_t *root, *g = NULL;
 	const char *v;
 	char *dir = NULL;
 	int agg, dir_line = 0, rc = -1;
 
 	c->file = xstrdup(path);
 	c->aggregate = AGG_SUM;
+	service_defaults(&c->service);
 	config_init(&cfg);
 	if (read_cfg(&cfg, path, err) < 0)
 		goto out;
@@ -1502,6 +2255,12 @@ struct conf *conf_load_file(const char *path, struct error *err)
 			goto out;
 		}
 		c->user_agent_extra = xstrdup(v);
+	}
+	switch (get_group(&cx, root, "service", &g)) {
+	case -1: goto out;
+	case 1:
+		if (parse_service(&cx, g, &c->service) < 0)
+			goto out;
 	}
 	config_destroy(&cfg);
 	config_init(&cfg);

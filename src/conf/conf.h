@@ -123,7 +123,10 @@ struct rules_conf {
 
 enum since_format { SINCE_ISO = 0, SINCE_UNIX };
 
-/* `delta = { ... }` in a supplier file: a source of changed items only. */
+/* `delta = { ... }` in a supplier file: a source of changed items only.
+ * format, paging, page_size, first_page, *_param and end not given in the
+ * group are those of the supplier's source; without a map group, map is a
+ * (deep) copy of source.map (the loader then requires the same format). */
 struct delta_conf {
 	struct source_conf source;   /* url, format, paging, map: same options as `source` */
 	char *since_param;           /* default "updated_since" */
@@ -133,7 +136,9 @@ struct delta_conf {
 
 enum check_failure { CHECK_FALLBACK_CACHE = 0, CHECK_REFUSE };
 
-/* `check = { ... }`: asking the supplier about one SKU now. */
+/* `check = { ... }`: asking the supplier about one SKU now.  After loading,
+ * method is "GET" or "POST" and content_type is never NULL; without a map
+ * group, map is a copy of source.map (same format required). */
 struct check_conf {
 	char *url;                   /* template: {sku} is replaced by the URL-encoded supplier SKU */
 	char *method;                /* "GET" (default) or "POST" */
@@ -157,7 +162,13 @@ enum webhook_scheme {
 };
 enum sig_encoding { SIG_HEX = 0, SIG_BASE64 };
 
-/* `webhook = { ... }`: signed stock pushes from the supplier. */
+/* `webhook = { ... }`: signed stock pushes from the supplier.  When enabled,
+ * the loader has applied signature_apply_preset(): header and prefix are
+ * never NULL, n_secrets >= 1 and every secret's value is resolved (and is
+ * valid base64 after an optional "whsec_" when key_base64).  encoding is
+ * only configurable with WEBHOOK_CUSTOM; key_base64 not with GITHUB or
+ * STANDARD.  Without a map group, map is a copy of source.map (which must
+ * be JSON). */
 struct webhook_conf {
 	bool enabled;                /* true when the group is present */
 	enum webhook_scheme scheme;  /* scheme = "custom" | "github" | "standard" | "base64" */
@@ -177,6 +188,10 @@ struct webhook_conf {
 	int line;
 };
 
+/* `service = { ... }` in dropstock.conf; filled with the defaults when the
+ * group is absent (line 0).  api_keys_env / api_keys_cmd give one struct
+ * secret per key (blank- or line-separated), all with the same origin and
+ * spec. */
 struct service_conf {
 	char *listen;                /* "127.0.0.1:8787" (default), "[::1]:8787", "0.0.0.0:80" */
 	struct secret *api_keys;     /* api_keys = ( "k1", "k2" ) or api_keys_env / api_keys_cmd
@@ -261,5 +276,13 @@ const char *conf_paging_name(enum page_kind p);     /* "none", "page", "offset",
 const char *conf_end_name(enum page_end e);         /* "short", "empty", "total" */
 const char *conf_auth_name(enum auth_kind a);       /* "none", "bearer", "header", "basic", "query" */
 const char *conf_aggregate_name(enum aggregate_kind a); /* "sum", "max", "first" */
+
+/* Splits a listen address as service.listen takes it: "ADDR:PORT" with a
+ * numeric IPv4 address, or "[ADDR]:PORT" with an IPv6 one; PORT 0..65535
+ * (0 = any free port).  Copies the address without brackets into addr
+ * (when not NULL; addr_size 64 is always enough) and the port into *port
+ * (when not NULL).  Returns 0, or -1 when listen is not such an address.
+ * The loader validates service.listen with it; `serve --listen` can too. */
+int conf_listen_split(const char *listen, char *addr, size_t addr_size, int *port);
 
 #endif

@@ -41,6 +41,14 @@ char *conf_demo_substitute(const char *text, size_t len, const char *demo_dir,
  * value holding a line break or other control character are errors. */
 int conf_secret_resolve(struct secret *s, const char *where, struct error *err);
 
+/* Resolves a secret that holds several keys separated by blanks or line
+ * breaks (api_keys_env, api_keys_cmd) and appends one struct secret per key
+ * to *list / *n (origin and spec copied from s; *list grows with xrealloc).
+ * Holding only blanks, or a control character other than a blank, tab or
+ * line break, is an error.  s itself is left unchanged. */
+int conf_secret_resolve_list(const struct secret *s, const char *where, struct secret **list,
+                             int *n, struct error *err);
+
 /* Refuses a file that holds an inline secret while group or others may read
  * or write it.  alt names the safer options ("token_env / token_cmd"). */
 int conf_secret_check_file(const char *file, const char *where, const char *alt,

@@ -39,23 +39,32 @@ void conf_secret_clear(struct secret *s)
 	s->origin = SECRET_NONE;
 }
 
+static bool secret_is_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /* A secret ends up in an HTTP header or URL: control characters there would
- * let it inject headers, so none are allowed. */
+ * let it inject headers, so none are allowed.  A list of secrets (blanks
+ * separate them) may hold blanks and line breaks. */
 static int secret_check_value(const char *v, const char *where, const char *from,
-                              struct error *err)
+                              bool list, struct error *err)
 {
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)v; *p; p++) {
+		if (list && secret_is_blank(*p))
+			continue;
 		if (*p < 0x20 || *p == 0x7f)
 			return err_set(err, ERRK_CONFIG,
-			               _("%s: the secret from %s contains a line break or "
-			                 "another control character"), where, from);
+			               list ? _("%s: the secrets from %s contain a control character")
+			                    : _("%s: the secret from %s contains a line break or "
+			                        "another control character"), where, from);
 	}
 	return 0;
 }
 
-static int secret_from_env(struct secret *s, const char *where, struct error *err)
+static int secret_from_env(struct secret *s, const char *where, bool list, struct error *err)
 {
 	const char *v;
 	char *from;
@@ -72,7 +81,7 @@ static int secret_from_env(struct secret *s, const char *where, struct error *er
 		return err_set(err, ERRK_CONFIG,
 		               _("%s: environment variable %s is empty"), where, s->spec);
 	from = xasprintf(_("environment variable %s"), s->spec);
-	rc = secret_check_value(v, where, from, err);
+	rc = secret_check_value(v, where, from, list, err);
 	free(from);
 	if (rc < 0)
 		return -1;
@@ -80,7 +89,7 @@ static int secret_from_env(struct secret *s, const char *where, struct error *er
 	return 0;
 }
 
-static int secret_from_cmd(struct secret *s, const char *where, struct error *err)
+static int secret_from_cmd(struct secret *s, const char *where, bool list, struct error *err)
 {
 	struct buf out = BUF_INIT;
 	char chunk[4096];
@@ -139,7 +148,7 @@ static int secret_from_cmd(struct secret *s, const char *where, struct error *er
 	}
 	{
 		char *from = xasprintf(_("command '%s'"), s->spec);
-		int bad = secret_check_value(out.data, where, from, err);
+		int bad = secret_check_value(out.data, where, from, list, err);
 
 		free(from);
 		if (bad < 0)
@@ -167,17 +176,83 @@ int conf_secret_resolve(struct secret *s, const char *where, struct error *err)
 	case SECRET_INLINE:
 		if (str_empty(s->spec))
 			return err_set(err, ERRK_CONFIG, _("%s: the secret is empty"), where);
-		if (secret_check_value(s->spec, where, _("the configuration file"), err) < 0)
+		if (secret_check_value(s->spec, where, _("the configuration file"), false, err) < 0)
 			return -1;
 		s->value = xstrdup(s->spec);
 		return 0;
 	case SECRET_ENV:
-		return secret_from_env(s, where, err);
+		return secret_from_env(s, where, false, err);
 	case SECRET_CMD:
-		return secret_from_cmd(s, where, err);
+		return secret_from_cmd(s, where, false, err);
 	}
 	return err_set(err, ERRK_INTERNAL, _("%s: unknown secret origin %d"), where,
 	               (int)s->origin);
+}
+
+int conf_secret_resolve_list(const struct secret *s, const char *where, struct secret **list,
+                             int *n, struct error *err)
+{
+	struct secret raw = { s->origin, s->spec, NULL };
+	char *p, *tok, *save = NULL;
+	size_t len;
+	int found = 0, rc = -1;
+
+	switch (s->origin) {
+	case SECRET_NONE:
+		return 0;
+	case SECRET_INLINE:
+		if (str_empty(s->spec))
+			return err_set(err, ERRK_CONFIG, _("%s: the secret is empty"), where);
+		if (secret_check_value(s->spec, where, _("the configuration file"), true, err) < 0)
+			return -1;
+		raw.value = xstrdup(s->spec);
+		break;
+	case SECRET_ENV:
+		if (secret_from_env(&raw, where, true, err) < 0)
+			return -1;
+		break;
+	case SECRET_CMD:
+		if (secret_from_cmd(&raw, where, true, err) < 0)
+			return -1;
+		break;
+	default:
+		return err_set(err, ERRK_INTERNAL, _("%s: unknown secret origin %d"), where,
+		               (int)s->origin);
+	}
+	len = strlen(raw.value);
+	for (p = raw.value; (tok = strtok_r(p, " \t\r\n", &save)) != NULL; p = NULL) {
+		struct secret *e;
+
+		*list = xrealloc(*list, ((size_t)*n + 1) * sizeof(**list));
+		e = &(*list)[*n];
+		e->origin = s->origin;
+		e->spec = xstrdup(s->spec);
+		e->value = xstrdup(tok);
+		(*n)++;
+		found++;
+	}
+	if (found == 0) {
+		if (s->origin == SECRET_ENV)
+			err_set(err, ERRK_CONFIG, _("%s: environment variable %s holds only blanks"),
+			        where, s->spec);
+		else if (s->origin == SECRET_CMD)
+			err_set(err, ERRK_CONFIG, _("%s: command '%s' printed only blanks"),
+			        where, s->spec);
+		else
+			err_set(err, ERRK_CONFIG, _("%s: the secret holds only blanks"), where);
+		goto out;
+	}
+	rc = 0;
+out:
+	/* strtok_r cut the value with NULs: wipe all of it */
+	{
+		volatile char *v = raw.value;
+
+		while (len > 0)
+			v[--len] = 0;
+	}
+	free(raw.value);
+	return rc;
 }
 
 int conf_secret_check_file(const char *file, const char *where, const char *alt,

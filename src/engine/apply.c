@@ -1,10 +1,9 @@
 /* apply.c - the one path every stock observation takes: find the link, drop
  * it when stale, apply the supplier's rules, and when the value changed
- * update the link, log it, recompute the product and queue outbox events,
- * all in one transaction per batch. */
+ * update the link, log it, recompute the product and queue its outbox
+ * event, all in one transaction per batch. */
 #include "config.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,14 +27,6 @@ const char *obs_source_name(enum obs_source s)
 
 #define MAX64(a, b) ((a) > (b) ? (a) : (b))
 
-/* The outbox payload, built once per call and refilled for each event
- * (no allocation per event but the strings). */
-struct payload {
-	json_t *obj;
-	json_t *event, *product_sku, *stock, *previous_stock, *supplier, *supplier_sku,
-	       *source, *at;
-};
-
 /* State for one call. */
 struct batch {
 	struct apply_ctx *ctx;
@@ -43,99 +34,123 @@ struct batch {
 	const char *source;
 	int64_t now;
 	struct apply_counts c;
-	struct payload pl;
 	char product_sku[1024];
 };
 
-/* Sets a JSON string even from bytes that are not UTF-8 (a latin-1 feed):
- * bad bytes become U+FFFD rather than failing the event. */
-static void json_text_set(json_t *j, const char *s)
+/* ---- outbox events ---- */
+
+/* Length of the valid UTF-8 sequence at p (1..4), 0 when p does not start
+ * one (a stray continuation byte, an overlong form, a surrogate, a code
+ * point above U+10FFFF, or a sequence cut short by the NUL). */
+static size_t utf8_seq(const unsigned char *p)
+{
+	unsigned char c = p[0];
+	size_t n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	/* the second byte's range is narrower after these leads */
+	if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) ||
+	    (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* Appends s as a JSON string (quotes included); NULL as "". */
+static void json_put_string(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	const unsigned char *run = p;
+
+	buf_putc(b, '"');
+	while (*p) {
+		size_t n = utf8_seq(p);
+		const char *esc = NULL;
+		char u[7];
+
+		if (n == 1 && *p >= 0x20 && *p != '"' && *p != '\\') {
+			p++;
+			continue;
+		}
+		if (n > 1) {
+			p += n;
+			continue;
+		}
+		buf_append(b, run, (size_t)(p - run));
+		switch (n == 0 ? 0 : *p) {
+		case 0:    esc = "\xEF\xBF\xBD"; break;      /* not UTF-8: U+FFFD */
+		case '"':  esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		default:
+			u[0] = '\\';
+			u[1] = 'u';
+			u[2] = '0';
+			u[3] = '0';
+			u[4] = hex[*p >> 4];
+			u[5] = hex[*p & 0xF];
+			u[6] = '\0';
+			esc = u;
+			break;
+		}
+		buf_puts(b, esc);
+		run = ++p;
+	}
+	buf_append(b, run, (size_t)(p - run));
+	buf_putc(b, '"');
+}
+
+int engine_product_event(struct db *db, int64_t product_id, const char *product_sku,
+                         int64_t prev, int64_t stock, const char *supplier_slug,
+                         const char *supplier_sku, const char *source, int64_t at,
+                         int64_t created_at, struct error *err)
 {
 	struct buf b = BUF_INIT;
-	const unsigned char *p;
+	const char *kind;
+	char iso[32];
+	int rc;
 
-	if (json_string_set(j, s ? s : "") == 0)
-		return;
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x80)
-			buf_putc(&b, (char)*p);
-		else
-			buf_puts(&b, "\xEF\xBF\xBD");
-	}
-	json_string_set(j, buf_str(&b));
+	if (prev == stock)
+		return 0;
+	if (prev == 0 && stock > 0)
+		kind = "back_in_stock";
+	else if (prev > 0 && stock == 0)
+		kind = "out_of_stock";
+	else
+		kind = "stock_changed";
+	/* written by hand rather than through Jansson: this runs once per
+	 * changed product on the hot path, and the shape is fixed */
+	buf_printf(&b, "{\"event\":\"%s\",\"product_sku\":", kind);
+	json_put_string(&b, product_sku);
+	buf_printf(&b, ",\"stock\":%lld,\"previous_stock\":%lld,\"supplier\":", (long long)stock,
+	           (long long)prev);
+	json_put_string(&b, supplier_slug);
+	buf_puts(&b, ",\"supplier_sku\":");
+	json_put_string(&b, supplier_sku);
+	buf_puts(&b, ",\"source\":");
+	json_put_string(&b, source);
+	buf_printf(&b, ",\"at\":\"%s\"}", time_format_iso(at, iso));
+	rc = outbox_add(db, kind, product_id, buf_str(&b), created_at ? created_at : at, err);
 	buf_free(&b);
-}
-
-static json_t *payload_field(json_t *obj, const char *key, json_t *value)
-{
-	json_object_set_new(obj, key, value);
-	return value;
-}
-
-static void payload_init(struct payload *pl)
-{
-	json_t *o = json_object();
-
-	pl->obj = o;
-	/* keys in this order in every payload */
-	pl->event = payload_field(o, "event", json_string(""));
-	pl->product_sku = payload_field(o, "product_sku", json_string(""));
-	pl->stock = payload_field(o, "stock", json_integer(0));
-	pl->previous_stock = payload_field(o, "previous_stock", json_integer(0));
-	pl->supplier = payload_field(o, "supplier", json_string(""));
-	pl->supplier_sku = payload_field(o, "supplier_sku", json_string(""));
-	pl->source = payload_field(o, "source", json_string(""));
-	pl->at = payload_field(o, "at", json_string(""));
-}
-
-static int add_events(struct batch *bt, int64_t product_id, const char *supplier_sku,
-                      int64_t prev, int64_t now_stock, int64_t at, struct error *err)
-{
-	struct apply_ctx *ctx = bt->ctx;
-	struct payload *pl = &bt->pl;
-	const char *kinds[2];
-	char iso[32], small[1024], *text;
-	int n = 0, i;
-
-	if (prev == 0 && now_stock > 0)
-		kinds[n++] = "back_in_stock";
-	else if (prev > 0 && now_stock == 0)
-		kinds[n++] = "out_of_stock";
-	kinds[n++] = "stock_changed";
-
-	if (!pl->obj)
-		payload_init(pl);
-	json_text_set(pl->product_sku, bt->product_sku);
-	json_integer_set(pl->stock, now_stock);
-	json_integer_set(pl->previous_stock, prev);
-	json_text_set(pl->supplier, ctx->sup->slug);
-	json_text_set(pl->supplier_sku, supplier_sku);
-	json_string_set(pl->source, bt->source);
-	json_string_set(pl->at, time_format_iso(at, iso));
-	for (i = 0; i < n; i++) {
-		size_t len;
-		int r;
-
-		json_string_set(pl->event, kinds[i]);
-		text = small;
-		len = json_dumpb(pl->obj, small, sizeof(small) - 1, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		if (len >= sizeof(small)) {
-			text = xmalloc(len + 1);
-			len = json_dumpb(pl->obj, text, len, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		}
-		if (len == 0) {
-			if (text != small)
-				free(text);
-			return err_set(err, ERRK_INTERNAL, _("cannot encode the %s event"), kinds[i]);
-		}
-		text[len] = '\0';
-		r = outbox_add(ctx->db, kinds[i], product_id, text, bt->now, err);
-		if (text != small)
-			free(text);
-		if (r < 0)
-			return -1;
-	}
-	return 0;
+	if (rc < 0)
+		err_prefix(err, _("product %s: %s event"), product_sku ? product_sku : "?", kind);
+	return rc;
 }
 
 /* Records a new store-facing value for a link. */
@@ -154,6 +169,8 @@ static int apply_change(struct batch *bt, const struct link_row *link, const cha
 		return 0;     /* only the raw figure moved: nothing the store sees */
 	e.link_id = link->id;
 	e.product_id = link->product_id;
+	e.supplier_id = ctx->supplier_id;
+	e.supplier_sku = supplier_sku;
 	e.has_prev = link->has_stock;
 	e.prev = link->stock;
 	e.new_stock = stock;
@@ -166,8 +183,9 @@ static int apply_change(struct batch *bt, const struct link_row *link, const cha
 	if (products_recompute(ctx->db, link->product_id, ctx->agg, &pold, &pnew, bt->product_sku,
 	                       sizeof(bt->product_sku), bt->now, err) < 0)
 		return -1;
-	if (pold != pnew &&
-	    add_events(bt, link->product_id, supplier_sku, pold, pnew, observed_at, err) < 0)
+	if (engine_product_event(ctx->db, link->product_id, bt->product_sku, pold, pnew,
+	                         ctx->sup->slug, supplier_sku, bt->source, observed_at, bt->now,
+	                         err) < 0)
 		return -1;
 	if (zeroing)
 		bt->c.zeroed++;
@@ -241,6 +259,19 @@ int engine_apply(struct apply_ctx *ctx, const struct observation *obs, size_t n,
 
 	if (batch_begin(&bt, ctx, err) < 0)
 		return -1;
+	if (!str_empty(ctx->receipt_event_id)) {
+		/* first, so a repeated delivery costs one insert and changes nothing */
+		int r = receipts_record(ctx->db, ctx->supplier_id, ctx->receipt_event_id, bt.now, err);
+
+		if (r < 0) {
+			err_prefix(err, _("event %s"), ctx->receipt_event_id);
+			goto out;
+		}
+		if (r == 0) {
+			db_rollback(ctx->db);
+			return 1;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		const struct observation *o = &obs[i];
 		int64_t stock;
@@ -302,7 +333,6 @@ int engine_apply(struct apply_ctx *ctx, const struct observation *obs, size_t n,
 out:
 	if (rc < 0)
 		db_rollback(ctx->db);    /* no-op when nothing is open */
-	json_decref(bt.pl.obj);
 	return rc;
 }
 
@@ -350,6 +380,5 @@ int engine_zero_links(struct apply_ctx *ctx, const int64_t *link_ids, size_t n,
 out:
 	if (rc < 0)
 		db_rollback(ctx->db);    /* no-op when nothing is open */
-	json_decref(bt.pl.obj);
 	return rc;
 }

@@ -86,10 +86,14 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX sync_runs_supplier ON sync_runs (supplier_id, id);"
 	"CREATE INDEX sync_runs_status ON sync_runs (status);"
+	/* history outlives links: a removed link leaves link_id NULL and the
+	 * row still names its supplier and supplier sku */
 	"CREATE TABLE stock_log ("
 	"  id INTEGER PRIMARY KEY,"
-	"  link_id INTEGER NOT NULL REFERENCES supplier_links (id) ON DELETE CASCADE,"
+	"  link_id INTEGER REFERENCES supplier_links (id) ON DELETE SET NULL,"
 	"  product_id INTEGER NOT NULL,"
+	"  supplier_id INTEGER REFERENCES suppliers (id) ON DELETE SET NULL,"
+	"  supplier_sku TEXT NOT NULL,"
 	"  prev_stock INTEGER,"
 	"  new_stock INTEGER NOT NULL CHECK (new_stock >= 0),"
 	"  source TEXT NOT NULL"

@@ -14,8 +14,10 @@
  *   supplier_links(id, supplier_id, supplier_sku, product_id, supplier_stock
  *             NULL until first seen, raw_stock, source_time, synced_at,
  *             UNIQUE(supplier_id, supplier_sku))
- *   stock_log(id, link_id, product_id, prev_stock NULL=unknown, new_stock,
- *             source, run_id NULL, recorded_at, source_time)
+ *   stock_log(id, link_id NULL once the link is removed, product_id,
+ *             supplier_id NULL once the supplier is removed, supplier_sku,
+ *             prev_stock NULL=unknown, new_stock, source, run_id NULL,
+ *             recorded_at, source_time)
  *   sync_runs(id, supplier_id, kind full|delta, trigger cli|console|daemon|...,
  *             status queued|running|succeeded|failed|interrupted, attempt,
  *             next_attempt_at, pid, started_at, finished_at, heartbeat_at,
@@ -32,7 +34,10 @@
  * Notes: products.available = stock > 0; products.updated_at is when the
  * stock last changed (0 = never); supplier_links.source_time/synced_at are
  * 0 until the first value; stock_log.prev_stock, run_id and source_time are
- * NULL when unknown / none; outbox.next_attempt_at starts at created_at;
+ * NULL when unknown / none; stock_log keeps supplier_id and supplier_sku
+ * so the history names them after the link is gone (report from these
+ * columns, not through supplier_links); outbox.next_attempt_at starts at
+ * created_at; one outbox event per product change;
  * sync_runs."trigger" is best quoted in SQL (a keyword).  Skus are 1..255
  * characters (CHECK).  The full DDL is migrations[] in db.c.
  */

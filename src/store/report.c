@@ -331,17 +331,16 @@ int report_history(struct db *db, const struct report_history_filter *f,
 	 * compared with the largest one and with no since with the smallest, so
 	 * the (recorded_at, id) index serves every page as a bounded range. */
 	st = db_stmt(db,
-	             "SELECT l.id, l.recorded_at, s.slug, k.supplier_sku, l.product_id,"
+	             "SELECT l.id, l.recorded_at, s.slug, l.supplier_sku, l.product_id,"
 	             " p.sku, p.name, l.prev_stock, l.new_stock, l.source, l.run_id,"
 	             " l.source_time"
 	             " FROM stock_log l"
-	             " LEFT JOIN supplier_links k ON k.id = l.link_id"
-	             " LEFT JOIN suppliers s ON s.id = k.supplier_id"
+	             " LEFT JOIN suppliers s ON s.id = l.supplier_id"
 	             " LEFT JOIN products p ON p.id = l.product_id"
 	             " WHERE (l.recorded_at, l.id) < (?1, ?2)"
-	             " AND (?3 IS NULL OR k.supplier_sku LIKE ?3 ESCAPE '\\'"
+	             " AND (?3 IS NULL OR l.supplier_sku LIKE ?3 ESCAPE '\\'"
 	             "      OR p.sku LIKE ?3 ESCAPE '\\')"
-	             " AND (?4 IS NULL OR k.supplier_id = ?4)"
+	             " AND (?4 IS NULL OR l.supplier_id = ?4)"
 	             " AND l.recorded_at >= ?5"
 	             " AND (?6 IS NULL OR l.source = ?6)"
 	             " ORDER BY l.recorded_at DESC, l.id DESC LIMIT ?7",
@@ -479,4 +478,73 @@ int report_products(struct db *db, int64_t changed_since,
 	if (changed_since > 0)
 		sqlite3_bind_int64(st, 1, changed_since);
 	return run_rows(db, st, _("exporting products"), prod_row, &c, err);
+}
+
+int report_products_changed(struct db *db, int64_t changed_since, int64_t limit,
+                            const struct report_cursor *after,
+                            int (*cb)(void *ud, const struct report_product *p), void *ud,
+                            bool *has_more, struct report_cursor *next, struct error *err)
+{
+	sqlite3_stmt *st;
+	struct report_product r;
+	int64_t given = 0;
+	int rc, ret = -1;
+
+	*has_more = false;
+	if (limit <= 0)
+		return err_set(err, ERRK_INTERNAL, _("changed products: page size %lld is not positive"),
+		               (long long)limit);
+	/* (updated_at, id) row values use the products_updated index */
+	if (after)
+		st = db_stmt(db,
+		             "SELECT id, sku, name, stock, available, updated_at FROM products"
+		             " WHERE updated_at >= ?1 AND (updated_at, id) > (?2, ?3)"
+		             " ORDER BY updated_at, id LIMIT ?4",
+		             err);
+	else
+		st = db_stmt(db,
+		             "SELECT id, sku, name, stock, available, updated_at FROM products"
+		             " WHERE updated_at >= ?1"
+		             " ORDER BY updated_at, id LIMIT ?4",
+		             err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, changed_since);
+	if (after) {
+		sqlite3_bind_int64(st, 2, after->recorded_at);
+		sqlite3_bind_int64(st, 3, after->id);
+	}
+	/* one row more than asked tells whether another page exists */
+	sqlite3_bind_int64(st, 4, limit + 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (given == limit) {
+			*has_more = true;
+			break;
+		}
+		memset(&r, 0, sizeof(r));
+		r.id = col_i64(st, 0);
+		r.sku = col_text(st, 1);
+		r.name = col_text(st, 2);
+		r.stock = col_i64(st, 3);
+		r.available = col_null(st, 4) ? r.stock > 0 : col_i64(st, 4) != 0;
+		r.updated_at = col_i64(st, 5);
+		if (!r.sku)
+			r.sku = "";
+		if (next) {
+			next->recorded_at = r.updated_at;
+			next->id = r.id;
+		}
+		given++;
+		if (cb(ud, &r) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_error(db, err, _("listing changed products"));
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
 }

@@ -144,4 +144,16 @@ int report_products(struct db *db, int64_t changed_since,
                     int (*cb)(void *ud, const struct report_product *p),
                     void *ud, struct error *err);
 
+/* ---- changed store stock (the HTTP service's feed), oldest change first ----
+ * Keyset pagination on products (updated_at, id) ascending, never an
+ * OFFSET: a page holds the products with updated_at >= changed_since that
+ * come strictly after the cursor.  The cursor reuses struct report_cursor
+ * (and its text form): recorded_at holds products.updated_at.
+ * Calls cb for at most limit rows (limit > 0); *has_more tells whether
+ * another page exists, *next is then the cursor of the last row given. */
+int report_products_changed(struct db *db, int64_t changed_since, int64_t limit,
+                            const struct report_cursor *after,
+                            int (*cb)(void *ud, const struct report_product *p), void *ud,
+                            bool *has_more, struct report_cursor *next, struct error *err);
+
 #endif

@@ -762,9 +762,14 @@ int products_recompute(struct db *db, int64_t product_id, enum aggregate_kind ag
 
 int stocklog_append(struct db *db, const struct stocklog_entry *e, struct error *err)
 {
+	/* coalesce evaluates its subqueries only when the caller left the
+	 * value out: the hot path (the engine gives both) reads no link */
 	static const char sql[] =
 		"INSERT INTO stock_log (link_id, product_id, prev_stock, new_stock, source, run_id,"
-		" recorded_at, source_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+		" recorded_at, source_time, supplier_id, supplier_sku)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		"  coalesce(?9, (SELECT supplier_id FROM supplier_links WHERE id = ?1)),"
+		"  coalesce(?10, (SELECT supplier_sku FROM supplier_links WHERE id = ?1)))";
 	sqlite3_stmt *st = db_stmt(db, sql, err);
 
 	if (!st)
@@ -780,6 +785,8 @@ int stocklog_append(struct db *db, const struct stocklog_entry *e, struct error 
 	bind_opt_i64(st, 6, e->run_id);
 	sqlite3_bind_int64(st, 7, e->recorded_at);
 	bind_opt_i64(st, 8, e->source_time);
+	bind_opt_i64(st, 9, e->supplier_id);
+	bind_text(st, 10, e->supplier_sku);
 	return step_done(db, st, N_("writing the stock log"), err);
 }
 

@@ -93,10 +93,14 @@ int products_recompute(struct db *db, int64_t product_id, enum aggregate_kind ag
                        int64_t *old_stock, int64_t *new_stock, char *sku, size_t sku_size,
                        int64_t now, struct error *err);
 
-/* ---- stock log ---- */
+/* ---- stock log ----
+ * A row outlives its link: removing the link sets link_id to NULL, and the
+ * row keeps the supplier and supplier sku it was about. */
 struct stocklog_entry {
 	int64_t link_id;
 	int64_t product_id;
+	int64_t supplier_id;      /* 0 = take it from the link */
+	const char *supplier_sku; /* NULL = take it from the link */
 	bool has_prev;            /* false: first value ever seen (prev is NULL) */
 	int64_t prev;
 	int64_t new_stock;

@@ -106,6 +106,15 @@ ds_expect_grep "nope" "$T/err" "unknown supplier named"
 ds suppliers
 ds_expect_grep "^x .* ago) succeeded" "$T/out" "suppliers shows the last full sync"
 
+# one outbox event per product change: P-1 0 -> 5 and P-3 0 -> 12 are
+# back_in_stock each, with no stock_changed besides; P-2 stays 0
+if command -v sqlite3 > /dev/null 2>&1; then
+	ds_expect_eq "$(ds_sql "SELECT group_concat(p.sku || ':' || o.kind, ' ') FROM
+	                        (SELECT * FROM outbox ORDER BY id) o
+	                        JOIN products p ON p.id = o.product_id")" \
+		"P-1:back_in_stock P-3:back_in_stock" "one event per changed product after the sync"
+fi
+
 # ---- history ----
 ds history
 ds_expect_rc 0 "history"
@@ -205,16 +214,32 @@ ds_expect_grep "no unknown SKUs" "$T/out" "unknown, empty"
 ds suppliers --json
 ds_expect_grep '"links":4' "$T/out" "suppliers counts the added link"
 
+if command -v sqlite3 > /dev/null 2>&1; then
+	EVENTS=$(ds_sql "SELECT count(*) FROM outbox")
+fi
 ds link remove x X-1
 ds_expect_rc 0 "link remove"
-ds_expect_grep "P-1" "$T/out" "link remove names the product"
+ds_expect_grep "removed link x:X-1 from product P-1 (stock 5 -> 0)" "$T/out" \
+	"link remove names the product and its stock"
 ds export
 ds_expect_grep '^P-1,"Mug, blue",0,0,' "$T/out" "P-1 has no stock after its link is removed"
 if command -v sqlite3 > /dev/null 2>&1; then
-	OUT=$(ds_sql "SELECT count(*) FROM outbox o JOIN products p ON p.id = o.product_id
-	              WHERE p.sku = 'P-1' AND o.kind = 'out_of_stock'")
-	[ "$OUT" -ge 1 ] || ds_fail "no out_of_stock event for P-1 after link remove"
+	ds_expect_eq "$(ds_sql "SELECT count(*) FROM outbox")" "$((EVENTS + 1))" \
+		"link remove: one event"
+	ds_expect_eq "$(ds_sql "SELECT o.kind || ' ' || json_extract(o.payload, '$.source')
+	                        || ' ' || json_extract(o.payload, '$.supplier_sku')
+	                        FROM outbox o JOIN products p ON p.id = o.product_id
+	                        WHERE p.sku = 'P-1' ORDER BY o.id DESC LIMIT 1")" \
+		"out_of_stock manual X-1" "link remove: out_of_stock for P-1, source manual"
+	# the removed link's history stays, naming its supplier and SKU
+	ds_expect_eq "$(ds_sql "SELECT count(*) FROM stock_log l JOIN suppliers s
+	                        ON s.id = l.supplier_id WHERE s.slug = 'x'
+	                        AND l.supplier_sku = 'X-1' AND l.link_id IS NULL")" "1" \
+		"stock_log keeps X-1's change after the link is removed"
 fi
+ds history --sku P-1
+ds_expect_rc 0 "history after link remove"
+ds_expect_grep " P-1  .*-> 5  *full" "$T/out" "history still lists P-1's change"
 ds link remove x X-1
 ds_expect_rc 2 "link remove of a missing link"
 ds_expect_grep "no such link" "$T/err" "link remove: no such link"

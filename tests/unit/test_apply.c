@@ -1,7 +1,8 @@
 /* test_apply.c - the database (open, migrations) and the engine's one apply
  * path: staleness, rules, writes only on change, product aggregates, outbox
- * events, unknown SKUs, dry runs, rollback on error, zero-missing, and the
- * catalogue import. */
+ * events (one per product change), unknown SKUs, dry runs, rollback on
+ * error, zero-missing, the catalogue import, link add/remove, history that
+ * outlives its links, and webhook receipts in the apply transaction. */
 #include "config.h"
 
 #include <jansson.h>
@@ -12,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "store/db.h"
+#include "store/report.h"
 #include "store/store.h"
 #include "tap.h"
 
@@ -364,9 +366,14 @@ static void test_first_and_unchanged(struct fixture *f)
 	       "link synced_at = observed_at");
 	is_int(product_stock(f->db, "P1"), 5, "product P1 stock 5");
 	is_int(q_int(f->db, "SELECT available FROM products WHERE sku = 'P1'"), 1, "P1 available");
-	is_int(q_int(f->db, "SELECT count(*) FROM outbox"), 2, "back_in_stock + stock_changed");
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox"), 1, "one event per product change");
 	is_int(q_int(f->db, "SELECT count(*) FROM outbox WHERE kind = 'back_in_stock'"), 1,
-	       "a back_in_stock event");
+	       "0 -> 5 is a back_in_stock event");
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox WHERE kind = 'stock_changed'"), 0,
+	       "the crossing writes no stock_changed besides");
+	is_int(q_int(f->db, "SELECT created_at FROM outbox"),
+	       q_int(f->db, "SELECT recorded_at FROM stock_log"),
+	       "outbox created_at is the call's time, like the log");
 
 	payload = q_str(f->db, "SELECT payload FROM outbox WHERE kind = 'back_in_stock'");
 	j = payload ? json_loads(payload, 0, NULL) : NULL;
@@ -385,9 +392,10 @@ static void test_first_and_unchanged(struct fixture *f)
 		       "payload at is ISO-8601 UTC");
 		json_decref(j);
 	}
-	free(payload);
-	payload = q_str(f->db, "SELECT payload FROM outbox WHERE kind = 'stock_changed'");
-	like(payload, "\"event\":\"stock_changed\"", "stock_changed payload");
+	is_str(payload, "{\"event\":\"back_in_stock\",\"product_sku\":\"P1\",\"stock\":5,"
+	       "\"previous_stock\":0,\"supplier\":\"acme\",\"supplier_sku\":\"A1\","
+	       "\"source\":\"full\",\"at\":\"1970-01-01T00:00:01Z\"}",
+	       "payload is compact JSON with its keys in order");
 	free(payload);
 
 	/* the same value again: nothing written */
@@ -420,6 +428,7 @@ static void test_first_and_unchanged(struct fixture *f)
 	like(payload, "\"previous_stock\":5", "payload previous_stock 5");
 	like(payload, "\"stock\":3", "payload stock 3");
 	like(payload, "\"source\":\"delta\"", "payload source delta");
+	like(payload, "\"event\":\"stock_changed\"", "5 -> 3 is a stock_changed event");
 	free(payload);
 	is_int(rec.last.prev, 5, "on_change prev");
 	ok(rec.last.has_prev, "on_change has_prev");
@@ -473,11 +482,17 @@ static void test_aggregates(struct fixture *f)
 		like(p, "\"stock\":0", "out_of_stock stock");
 		free(p);
 	}
-	is_int(q_int(f->db, "SELECT kind = 'stock_changed' FROM outbox ORDER BY id DESC LIMIT 1"), 1,
-	       "the crossing also writes stock_changed, after it");
-	ok(apply1(&b, "B1", 6, 7000, 0, &n, &e) == 0, "beta B1 = 6");
-	is_int(q_int(f->db, "SELECT count(*) FROM outbox WHERE kind = 'back_in_stock'"), 2,
-	       "back in stock again");
+	is_int(q_int(f->db, "SELECT kind = 'out_of_stock' FROM outbox ORDER BY id DESC LIMIT 1"), 1,
+	       "the crossing is the last event: no stock_changed after it");
+	{
+		int64_t events = q_int(f->db, "SELECT count(*) FROM outbox");
+
+		ok(apply1(&b, "B1", 6, 7000, 0, &n, &e) == 0, "beta B1 = 6");
+		is_int(q_int(f->db, "SELECT count(*) FROM outbox WHERE kind = 'back_in_stock'"), 2,
+		       "back in stock again");
+		is_int(q_int(f->db, "SELECT count(*) FROM outbox"), events + 1,
+		       "back in stock is one event");
+	}
 }
 
 static void test_rules_in_apply(struct fixture *f)
@@ -831,6 +846,297 @@ static void test_import(struct fixture *f)
 	free(bad);
 }
 
+/* ---- one event per product change, from one place ---- */
+
+static void test_product_event(struct fixture *f)
+{
+	struct error e;
+	int64_t pid = q_int(f->db, "SELECT id FROM products WHERE sku = 'P1'");
+	int64_t events = q_int(f->db, "SELECT count(*) FROM outbox");
+	json_t *j;
+	char *p;
+
+	ok(engine_product_event(f->db, pid, "P1", 4, 4, "acme", "A1", "manual", 1000, 2000, &e) == 0,
+	   "no change");
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox"), events, "no change, no event");
+	ok(engine_product_event(f->db, pid, "P1", 4, 9, "acme", "A1", "check", 1000, 2000, &e) == 0,
+	   "4 -> 9");
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox"), events + 1, "one event");
+	is_int(q_int(f->db, "SELECT kind = 'stock_changed' FROM outbox ORDER BY id DESC LIMIT 1"), 1,
+	       "4 -> 9 is stock_changed");
+	is_int(q_int(f->db, "SELECT created_at FROM outbox ORDER BY id DESC LIMIT 1"), 2000,
+	       "created_at as given");
+	is_int(q_int(f->db, "SELECT next_attempt_at FROM outbox ORDER BY id DESC LIMIT 1"), 2000,
+	       "due at once");
+	ok(engine_product_event(f->db, pid, "P1", 9, 0, "acme", "A1", "check", 3000, 0, &e) == 0,
+	   "9 -> 0");
+	is_int(q_int(f->db, "SELECT kind = 'out_of_stock' FROM outbox ORDER BY id DESC LIMIT 1"), 1,
+	       "9 -> 0 is out_of_stock");
+	is_int(q_int(f->db, "SELECT created_at FROM outbox ORDER BY id DESC LIMIT 1"), 3000,
+	       "created_at 0 means at");
+
+	/* quotes, backslashes, control characters and bytes that are not
+	 * UTF-8 still give valid JSON */
+	ok(engine_product_event(f->db, pid, "P\"1\\\n\x01", 0, 2, "ac\xC3\xA9me",
+	                        "bad\xFF\xC3(\xE2\x82\xAC", "manual", 1500, 0, &e) == 0,
+	   "odd strings");
+	p = q_str(f->db, "SELECT payload FROM outbox ORDER BY id DESC LIMIT 1");
+	j = p ? json_loads(p, 0, NULL) : NULL;
+	ok(j != NULL, "payload with odd strings is valid JSON");
+	if (j) {
+		is_str(json_string_value(json_object_get(j, "event")), "back_in_stock", "0 -> 2");
+		is_str(json_string_value(json_object_get(j, "product_sku")), "P\"1\\\n\x01",
+		       "escapes round-trip");
+		is_str(json_string_value(json_object_get(j, "supplier")), "ac\xC3\xA9me",
+		       "valid UTF-8 kept");
+		is_str(json_string_value(json_object_get(j, "supplier_sku")),
+		       "bad\xEF\xBF\xBD\xEF\xBF\xBD(\xE2\x82\xAC",
+		       "each bad byte becomes U+FFFD, the rest kept");
+		is_str(json_string_value(json_object_get(j, "at")), "1970-01-01T00:00:01.500Z", "at");
+		json_decref(j);
+	}
+	free(p);
+	exec_ok(f->db, "DELETE FROM outbox WHERE created_at IN (1500, 2000, 3000)");
+}
+
+/* ---- history outlives links ---- */
+
+static int hist_cb(void *ud, const struct report_history_row *r)
+{
+	int *n = ud;
+
+	if (r->new_stock == 13 && str_eq(r->product_sku, "HP-1"))
+		(*n)++;
+	return 0;
+}
+
+static void test_history_survives(struct fixture *f)
+{
+	struct recorder rec = { 0 };
+	struct apply_ctx c = make_ctx(f->db, &f->acme, f->acme_id, &rec);
+	struct apply_counts n = { 0 };
+	struct report_history_filter hf;
+	struct link_outcome o;
+	struct stocklog_entry le;
+	struct error e;
+	int64_t lid;
+	int found = 0;
+
+	ok(links_add(f->db, "HP-1", NULL, "acme", "HA-1", &e) == 0, "link HP-1 <- acme HA-1");
+	lid = q_int(f->db, "SELECT id FROM supplier_links WHERE supplier_sku = 'HA-1'");
+	ok(apply1(&c, "HA-1", 13, 3000000, 0, &n, &e) == 0, "HA-1 = 13");
+	is_int(q_int(f->db, "SELECT supplier_id FROM stock_log WHERE supplier_sku = 'HA-1'"),
+	       f->acme_id, "the log row keeps the supplier id");
+
+	/* callers that leave the supplier out get it from the link */
+	memset(&le, 0, sizeof(le));
+	le.link_id = lid;
+	le.product_id = q_int(f->db, "SELECT id FROM products WHERE sku = 'HP-1'");
+	le.new_stock = 13;
+	le.source = "manual";
+	le.recorded_at = 3000001;
+	ok(stocklog_append(f->db, &le, &e) == 0, "stocklog_append without supplier fields");
+	is_int(q_int(f->db, "SELECT count(*) FROM stock_log WHERE supplier_sku = 'HA-1' AND "
+	                    "supplier_id = (SELECT id FROM suppliers WHERE slug = 'acme')"), 2,
+	       "supplier id and sku filled in from the link");
+
+	ok(engine_link_remove(f->db, NULL, "acme", "HA-1", &o, &e) == 0, "remove the link");
+	is_int(q_int(f->db, "SELECT count(*) FROM supplier_links WHERE supplier_sku = 'HA-1'"), 0,
+	       "link gone");
+	is_int(q_int(f->db, "SELECT count(*) FROM stock_log WHERE supplier_sku = 'HA-1'"), 2,
+	       "its history stays");
+	is_int(q_int(f->db, "SELECT count(*) FROM stock_log WHERE supplier_sku = 'HA-1' "
+	                    "AND link_id IS NULL"), 2, "with link_id NULL");
+	is_int(q_int(f->db, "SELECT count(*) FROM stock_log l JOIN suppliers s ON s.id = l.supplier_id "
+	                    "WHERE l.supplier_sku = 'HA-1' AND s.slug = 'acme'"), 2,
+	       "still naming supplier acme");
+	memset(&hf, 0, sizeof(hf));
+	hf.sku = "HP-1";
+	hf.limit = 10;
+	ok(report_history(f->db, &hf, hist_cb, &found, NULL, NULL, &e) == 0, "history query runs");
+	is_int(found, 2, "the history still lists the removed link's changes");
+
+	/* a link removed and linked again starts with no stock */
+	ok(engine_link_add(f->db, NULL, "HP-1", NULL, "acme", "HA-1", &o, &e) == 0, "relink");
+	ok(!o.existed && !o.has_stock, "a new link, no stock yet");
+	is_int(q_int(f->db, "SELECT count(*) FROM stock_log WHERE link_id = (SELECT id FROM "
+	                    "supplier_links WHERE supplier_sku = 'HA-1')"), 0,
+	       "old history not attached to the new link");
+}
+
+/* ---- webhook receipts inside the apply transaction ---- */
+
+static void test_receipt(struct fixture *f)
+{
+	struct recorder rec = { 0 };
+	struct apply_ctx c = make_ctx(f->db, &f->acme, f->acme_id, &rec);
+	struct apply_counts n = { 0 };
+	struct observation o = { "HA-1", 21, 4000000, 0, 1 };
+	struct error e;
+	int64_t logs, events;
+
+	c.source = SRC_WEBHOOK;
+	c.receipt_event_id = "delivery-1";
+	is_int(engine_apply(&c, &o, 1, &n, &e), 0, "first delivery applies");
+	is_int(n.changed, 1, "counted");
+	is_int(link_stock(f->db, "HA-1"), 21, "value stored");
+	is_int(q_int(f->db, "SELECT count(*) FROM webhook_receipts WHERE event_id = 'delivery-1'"), 1,
+	       "receipt recorded");
+
+	logs = q_int(f->db, "SELECT count(*) FROM stock_log");
+	events = q_int(f->db, "SELECT count(*) FROM outbox");
+	o.raw_stock = 50;
+	o.observed_at = 4000100;
+	rec.changes = 0;
+	memset(&n, 0, sizeof(n));
+	n.seen = 5;
+	is_int(engine_apply(&c, &o, 1, &n, &e), 1, "the same event id again returns 1");
+	is_int(n.seen, 5, "duplicate: counts untouched");
+	is_int(n.changed, 0, "duplicate: nothing changed");
+	is_int(rec.changes, 0, "duplicate: no on_change");
+	is_int(link_stock(f->db, "HA-1"), 21, "duplicate: value kept");
+	is_int(q_int(f->db, "SELECT synced_at FROM supplier_links WHERE supplier_sku = 'HA-1'"),
+	       4000000, "duplicate: link clock kept");
+	is_int(q_int(f->db, "SELECT count(*) FROM stock_log"), logs, "duplicate: no log");
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox"), events, "duplicate: no event");
+	ok(sqlite3_get_autocommit(db_handle(f->db)), "duplicate: no transaction left open");
+
+	/* another supplier may use the same id */
+	{
+		struct apply_ctx b = make_ctx(f->db, &f->beta, f->beta_id, &rec);
+
+		b.receipt_event_id = "delivery-1";
+		is_int(engine_apply(&b, NULL, 0, &n, &e), 0, "ids are per supplier");
+	}
+	/* a failing batch does not keep its receipt: the retry applies */
+	exec_ok(f->db, "CREATE TRIGGER boom BEFORE INSERT ON stock_log WHEN NEW.new_stock = 666 "
+	               "BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	c.receipt_event_id = "delivery-2";
+	o.raw_stock = 666;
+	ok(engine_apply(&c, &o, 1, &n, &e) < 0, "a failing delivery");
+	is_int(q_int(f->db, "SELECT count(*) FROM webhook_receipts WHERE event_id = 'delivery-2'"), 0,
+	       "its receipt is rolled back");
+	exec_ok(f->db, "DROP TRIGGER boom");
+	is_int(engine_apply(&c, &o, 1, &n, &e), 0, "the retried delivery applies");
+	is_int(link_stock(f->db, "HA-1"), 666, "retried value stored");
+	/* dry runs record nothing */
+	c.receipt_event_id = "delivery-3";
+	c.dry_run = true;
+	is_int(engine_apply(&c, &o, 1, &n, &e), 0, "dry run with an id");
+	is_int(q_int(f->db, "SELECT count(*) FROM webhook_receipts WHERE event_id = 'delivery-3'"), 0,
+	       "dry run: no receipt kept");
+	/* no id: no idempotency */
+	c.dry_run = false;
+	c.receipt_event_id = "";
+	is_int(engine_apply(&c, &o, 1, &n, &e), 0, "empty id: applied");
+	is_int(engine_apply(&c, &o, 1, &n, &e), 0, "empty id again: applied again");
+}
+
+/* ---- the catalogue: link add / remove ---- */
+
+static void test_catalogue(struct fixture *f)
+{
+	struct recorder rec = { 0 };
+	struct apply_ctx c = make_ctx(f->db, &f->acme, f->acme_id, &rec);
+	struct apply_counts n = { 0 };
+	struct link_outcome o;
+	struct conf conf;
+	struct error e;
+	int64_t events;
+	char *p;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.aggregate = AGG_SUM;
+
+	ok(unknown_record(f->db, f->acme_id, "CA-1", 3, 1, &e) == 0, "CA-1 seen unknown");
+	events = q_int(f->db, "SELECT count(*) FROM outbox");
+	ok(engine_link_add(f->db, &conf, "CP-1", "Cat one", "acme", "CA-1", &o, &e) == 0,
+	   "link add");
+	ok(!o.existed && !o.moved && !o.has_stock, "a new link without stock");
+	is_str(o.product_sku, "CP-1", "outcome names the product");
+	ok(o.link_id > 0 && o.product_id > 0, "outcome ids");
+	is_int(q_int(f->db, "SELECT count(*) FROM unknown_skus WHERE supplier_sku = 'CA-1'"), 0,
+	       "no longer unknown");
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox"), events, "no stock yet: no event");
+	ok(sqlite3_get_autocommit(db_handle(f->db)), "committed");
+
+	ok(apply1(&c, "CA-1", 6, 5000000, 0, &n, &e) == 0, "CA-1 = 6");
+	is_int(product_stock(f->db, "CP-1"), 6, "CP-1 = 6");
+	ok(engine_link_add(f->db, &conf, "CP-1", NULL, "acme", "CA-1", &o, &e) == 0, "add again");
+	ok(o.existed && !o.moved && o.has_stock, "existed, not moved");
+	is_int(o.stock, 6, "stock unchanged");
+	is_int(o.prev, 6, "prev unchanged");
+
+	/* moving the link takes its stock along: one event per product */
+	events = q_int(f->db, "SELECT count(*) FROM outbox");
+	ok(engine_link_add(f->db, &conf, "CP-2", "Cat two", "acme", "CA-1", &o, &e) == 0, "move");
+	ok(o.existed && o.moved, "moved");
+	is_str(o.old_product_sku, "CP-1", "from CP-1");
+	is_str(o.product_sku, "CP-2", "to CP-2");
+	ok(o.old_prev == 6 && o.old_stock == 0, "CP-1 6 -> 0");
+	ok(o.prev == 0 && o.stock == 6, "CP-2 0 -> 6");
+	is_int(product_stock(f->db, "CP-1"), 0, "CP-1 stored 0");
+	is_int(product_stock(f->db, "CP-2"), 6, "CP-2 stored 6");
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox"), events + 2, "two events, one per product");
+	p = q_str(f->db, "SELECT payload FROM outbox WHERE kind = 'out_of_stock' ORDER BY id DESC "
+	                 "LIMIT 1");
+	like(p, "\"product_sku\":\"CP-1\"", "CP-1 out of stock");
+	like(p, "\"source\":\"manual\"", "source manual");
+	like(p, "\"supplier\":\"acme\",\"supplier_sku\":\"CA-1\"", "names the link");
+	free(p);
+	p = q_str(f->db, "SELECT payload FROM outbox ORDER BY id DESC LIMIT 1");
+	like(p, "\"event\":\"back_in_stock\",\"product_sku\":\"CP-2\"", "CP-2 back in stock");
+	free(p);
+
+	/* aggregate from the configuration */
+	ok(links_add(f->db, "CP-2", NULL, "beta", "CB-1", &e) == 0, "beta CB-1 -> CP-2");
+	{
+		struct apply_ctx b = make_ctx(f->db, &f->beta, f->beta_id, &rec);
+
+		b.agg = AGG_MAX;
+		ok(apply1(&b, "CB-1", 10, 5000000, 0, &n, &e) == 0, "CB-1 = 10 (max)");
+	}
+	is_int(product_stock(f->db, "CP-2"), 10, "max(6, 10)");
+	conf.aggregate = AGG_MAX;
+	ok(engine_link_remove(f->db, &conf, "beta", "CB-1", &o, &e) == 0, "remove CB-1 (max)");
+	ok(o.prev == 10 && o.stock == 6, "max: 10 -> 6");
+	is_str(o.product_sku, "CP-2", "remove names the product");
+
+	/* errors */
+	ok(engine_link_remove(f->db, &conf, "beta", "CB-1", &o, &e) < 0, "remove again fails");
+	is_int(e.kind, ERRK_USAGE, "a usage error");
+	is_str(e.msg, "no such link: supplier beta has no SKU \"CB-1\" linked", "no such link");
+	ok(engine_link_remove(f->db, &conf, "nope", "CB-1", &o, &e) < 0, "unknown supplier");
+	is_int(e.kind, ERRK_USAGE, "unknown supplier: usage");
+	like(e.msg, "unknown supplier 'nope'", "unknown supplier message");
+	ok(engine_link_add(f->db, &conf, "CP-3", NULL, "nope", "X", &o, &e) < 0, "add: unknown supplier");
+	ok(engine_link_add(f->db, &conf, "", NULL, "acme", "X", &o, &e) < 0, "add: empty product");
+	is_int(e.kind, ERRK_USAGE, "empty sku: usage");
+	{
+		char longsku[300];
+
+		memset(longsku, 'x', sizeof(longsku) - 1);
+		longsku[sizeof(longsku) - 1] = '\0';
+		ok(engine_link_add(f->db, &conf, longsku, NULL, "acme", "X", &o, &e) < 0,
+		   "add: a SKU over 255 bytes");
+		like(e.msg, "longer than 255 bytes", "long sku message");
+	}
+	ok(sqlite3_get_autocommit(db_handle(f->db)), "no transaction left open after errors");
+
+	/* a database error rolls the whole change back */
+	exec_ok(f->db, "CREATE TRIGGER boom BEFORE INSERT ON outbox "
+	               "BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	ok(engine_link_add(f->db, &conf, "CP-1", NULL, "acme", "CA-1", &o, &e) < 0,
+	   "event failure fails the move");
+	like(e.msg, "boom", "with the database's message");
+	exec_ok(f->db, "DROP TRIGGER boom");
+	is_int(q_int(f->db, "SELECT p.sku = 'CP-2' FROM supplier_links l JOIN products p ON "
+	                    "p.id = l.product_id WHERE l.supplier_sku = 'CA-1'"), 1,
+	       "the link stayed where it was");
+	is_int(product_stock(f->db, "CP-2"), 6, "CP-2 kept its stock");
+	ok(sqlite3_get_autocommit(db_handle(f->db)), "rolled back");
+}
+
 static void cleanup(void)
 {
 	const char *suffix[] = { "", "-wal", "-shm" };
@@ -874,6 +1180,10 @@ int main(void)
 		test_zero(&f);
 		test_runs(&f);
 		test_import(&f);
+		test_product_event(&f);
+		test_history_survives(&f);
+		test_receipt(&f);
+		test_catalogue(&f);
 	} else {
 		ok(0, "fixture opens");
 	}

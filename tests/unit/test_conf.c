@@ -179,6 +179,8 @@ static void test_good(void)
 	}
 	main_path = path_join(dir, "dropstock.conf");
 	setenv("DS_TEST_ACME_TOKEN", "acme-token-1", 1);
+	setenv("DS_TEST_WH_NEW", "bmV3LXNlY3JldA==", 1);         /* "new-secret" */
+	setenv("DS_TEST_WH_OLD", "whsec_b2xkLXNlY3JldA==", 1);   /* "old-secret" */
 	err_clear(&E);
 	c = conf_load_file(main_path, &E);
 	ok(c != NULL, "good config loads");
@@ -197,6 +199,23 @@ static void test_good(void)
 	free(want);
 	is_int(c->aggregate, AGG_FIRST, "aggregate first");
 	is_str(c->user_agent_extra, "shop.example; ops@shop.example", "user_agent_extra");
+	is_str(c->service.listen, "[::1]:9090", "service.listen");
+	is_int(c->service.line, 6, "service line");
+	is_int(c->service.n_api_keys, 3, "api_keys_cmd: three keys over two lines");
+	if (c->service.n_api_keys == 3) {
+		is_str(c->service.api_keys[0].value, "key-one", "  key 1");
+		is_str(c->service.api_keys[1].value, "key-two", "  key 2");
+		is_str(c->service.api_keys[2].value, "key-three", "  key 3");
+		is_int(c->service.api_keys[2].origin, SECRET_CMD, "  origin cmd");
+		is_str(c->service.api_keys[2].spec, "printf 'key-one key-two\\nkey-three\\n'",
+		       "  spec is the command");
+	}
+	is_int(c->service.threads, 8, "service.threads");
+	is_int(c->service.connection_timeout_ms, 2500, "service.connection_timeout 2.5 s");
+	is_int(c->service.max_connections, 200, "service.max_connections");
+	is_int(c->service.max_connections_per_ip, 20, "service.max_connections_per_ip");
+	is_int(c->service.memory_limit, 131072, "service.memory_limit");
+	ok(!c->service.access_log, "service.access_log false");
 	is_int(c->n_suppliers, 3, "three suppliers (README and hidden file skipped)");
 	if (c->n_suppliers != 3)
 		goto out;
@@ -257,6 +276,62 @@ static void test_good(void)
 	is_int(a->retries, 0, "retries 0");
 	is_int(a->retry_delay_ms, 250, "retry_delay 0.25 s");
 	is_int(a->max_retry_wait_ms, 30000, "max_retry_wait");
+	is_int(a->fresh_ms, 60000, "cache_fresh 60 s");
+
+	ok(a->has_delta, "acme has a delta source");
+	is_str(a->delta.source.url, "https://api.acme.example/v2/stock/changes", "delta url");
+	is_int(a->delta.source.format, FORMAT_JSON, "delta format");
+	is_int(a->delta.source.paging, PAGE_OFFSET, "delta paging (its own)");
+	is_int(a->delta.source.page_size, 100, "delta page_size");
+	is_int(a->delta.source.first_page, 2, "delta first_page");
+	is_str(a->delta.source.page_param, "pg", "delta page_param");
+	is_str(a->delta.source.size_param, "n", "delta size_param");
+	is_str(a->delta.source.offset_param, "from", "delta offset_param");
+	is_str(a->delta.source.cursor_param, "c", "delta cursor_param");
+	is_int(a->delta.source.end, END_EMPTY, "delta end");
+	is_int(a->delta.source.line, 55, "delta line");
+	is_str(a->delta.source.map.items, "changes", "delta map items (its own)");
+	is_str(a->delta.source.map.sku, "id", "delta map sku");
+	is_str(a->delta.source.map.updated_at, "ts", "delta map updated_at");
+	ok(a->delta.source.map.next == NULL, "delta map: nothing of the source's map");
+	is_int(a->delta.source.map.n_text_values, 0, "delta map: no text values of the source's");
+	is_str(a->delta.since_param, "since", "since_param");
+	is_int(a->delta.since_format, SINCE_UNIX, "since_format unix");
+	is_int(a->delta.overlap_ms, 30500, "overlap 30.5 s");
+
+	ok(a->has_check, "acme has a check source");
+	is_str(a->check.url, "https://api.acme.example/v2/stock/lookup", "check url");
+	is_str(a->check.method, "POST", "check method");
+	is_str(a->check.body, "{\"skus\": {skus}}", "check body");
+	is_str(a->check.content_type, "application/vnd.acme+json", "check content_type");
+	is_int(a->check.format, FORMAT_JSON, "check format");
+	is_str(a->check.map.items, "results", "check map items");
+	is_str(a->check.map.success, "ok", "check map success");
+	is_int(a->check.timeout_ms, 1500, "check timeout 1.5 s");
+	is_int(a->check.on_failure, CHECK_REFUSE, "check on_failure refuse");
+	is_int(a->check.line, 76, "check line");
+
+	ok(a->webhook.enabled, "acme webhook enabled");
+	is_int(a->webhook.scheme, WEBHOOK_CUSTOM, "webhook scheme custom");
+	is_str(a->webhook.header, "X-Acme-Signature", "webhook header");
+	is_str(a->webhook.prefix, "hmac=", "webhook prefix");
+	is_int(a->webhook.encoding, SIG_BASE64, "webhook encoding base64");
+	ok(a->webhook.key_base64, "webhook key_base64");
+	is_int(a->webhook.n_secrets, 2, "two webhook secrets");
+	if (a->webhook.n_secrets == 2) {
+		is_int(a->webhook.secrets[0].origin, SECRET_ENV, "  from the environment");
+		is_str(a->webhook.secrets[0].spec, "DS_TEST_WH_NEW", "  first variable");
+		is_str(a->webhook.secrets[0].value, "bmV3LXNlY3JldA==", "  first value");
+		is_str(a->webhook.secrets[1].value, "whsec_b2xkLXNlY3JldA==", "  second value");
+	}
+	is_str(a->webhook.timestamp_header, "X-Acme-Timestamp", "webhook timestamp_header");
+	is_int(a->webhook.tolerance_ms, 60000, "webhook tolerance");
+	is_str(a->webhook.id_header, "X-Acme-Delivery", "webhook id_header");
+	is_str(a->webhook.id_field, "event.id", "webhook id_field");
+	is_int(a->webhook.max_body, 65536, "webhook max_body");
+	is_str(a->webhook.map.items, "items", "webhook map items");
+	is_str(a->webhook.map.available, "on_sale", "webhook map available");
+	is_int(a->webhook.line, 93, "webhook line");
 
 	b = conf_find_supplier(c, "beta");
 	is_str(b->name, "beta", "name defaults to the slug");
@@ -294,6 +369,13 @@ static void test_good(void)
 	is_int(b->retries, 3, "retries default");
 	is_int(b->retry_delay_ms, 1000, "retry_delay default");
 	is_int(b->max_retry_wait_ms, 120000, "max_retry_wait default");
+	is_int(b->fresh_ms, 900000, "cache_fresh default 900 s");
+	ok(!b->has_delta, "no delta source by default");
+	ok(b->delta.source.url == NULL, "  delta zeroed");
+	ok(!b->has_check, "no check source by default");
+	ok(b->check.url == NULL, "  check zeroed");
+	ok(!b->webhook.enabled, "webhook disabled by default");
+	is_int(b->webhook.n_secrets, 0, "  no webhook secrets");
 
 	z = conf_find_supplier(c, "zeta-2");
 	ok(!z->active, "zeta inactive");
@@ -305,6 +387,39 @@ static void test_good(void)
 	is_str(z->auth.username, "shop", "zeta username");
 	is_int(z->auth.password.origin, SECRET_CMD, "password from command");
 	is_str(z->auth.password.value, "pa ss", "command output without newline");
+	ok(z->has_delta, "zeta delta");
+	is_str(z->delta.source.url, "sftp://files.zeta.example/out/changes.xml", "zeta delta url");
+	is_int(z->delta.source.format, FORMAT_XML, "delta format from the source");
+	is_int(z->delta.source.paging, PAGE_LINK, "delta paging from the source");
+	is_int(z->delta.source.end, END_EMPTY, "delta end from the source");
+	is_str(z->delta.source.map.items, "products/product", "delta map copied from the source");
+	is_str(z->delta.source.map.sku, "@code", "  sku");
+	ok(z->delta.source.map.sku != z->source.map.sku, "  a copy, not shared");
+	is_str(z->delta.since_param, "updated_since", "since_param default");
+	is_int(z->delta.since_format, SINCE_ISO, "since_format default iso");
+	is_int(z->delta.overlap_ms, 120000, "overlap default 120 s");
+	ok(z->has_check, "zeta check");
+	is_str(z->check.method, "GET", "check method default GET");
+	ok(z->check.body == NULL, "check body default none");
+	is_str(z->check.content_type, "application/json", "check content_type default");
+	is_int(z->check.format, FORMAT_XML, "check format xml");
+	is_str(z->check.map.stock, "qty", "check map copied from the source");
+	is_int(z->check.timeout_ms, 2000, "check timeout default 2 s");
+	is_int(z->check.on_failure, CHECK_FALLBACK_CACHE, "check on_failure default cache");
+	ok(z->webhook.enabled, "zeta webhook");
+	is_int(z->webhook.scheme, WEBHOOK_GITHUB, "github scheme");
+	is_str(z->webhook.header, "X-Hub-Signature-256", "github preset header");
+	is_str(z->webhook.prefix, "sha256=", "github preset prefix");
+	is_int(z->webhook.encoding, SIG_HEX, "github hex");
+	ok(!z->webhook.key_base64, "github key is text");
+	ok(z->webhook.timestamp_header == NULL, "github: no timestamp header");
+	is_int(z->webhook.n_secrets, 1, "one secret");
+	is_int(z->webhook.secrets[0].origin, SECRET_CMD, "  from a command");
+	is_str(z->webhook.secrets[0].value, "zeta-hook", "  value");
+	is_int(z->webhook.tolerance_ms, 300000, "tolerance default 300 s");
+	is_int(z->webhook.max_body, 1048576, "max_body default 1 MiB");
+	is_str(z->webhook.map.sku, "code", "webhook map its own");
+	ok(z->webhook.map.items == NULL, "  items not given");
 
 	is_str(conf_format_name(FORMAT_CSV), "csv", "format name");
 	is_str(conf_paging_name(PAGE_NEXT_URL), "next_url", "paging name");
@@ -335,6 +450,16 @@ static void test_main_defaults(void)
 		is_int(c->aggregate, AGG_SUM, "aggregate default sum");
 		ok(c->user_agent_extra == NULL, "user_agent_extra default NULL");
 		is_int(c->n_suppliers, 0, "no suppliers");
+		is_str(c->service.listen, "127.0.0.1:8787", "service.listen default");
+		is_int(c->service.n_api_keys, 0, "no api keys by default");
+		ok(c->service.api_keys == NULL, "  api_keys NULL");
+		is_int(c->service.threads, 4, "service.threads default");
+		is_int(c->service.connection_timeout_ms, 10000, "connection_timeout default 10 s");
+		is_int(c->service.max_connections, 1024, "max_connections default");
+		is_int(c->service.max_connections_per_ip, 128, "max_connections_per_ip default");
+		is_int(c->service.memory_limit, 65536, "memory_limit default");
+		ok(c->service.access_log, "access_log default true");
+		is_int(c->service.line, 0, "service line 0 when not given");
 	}
 	conf_free(c);
 
@@ -866,6 +991,552 @@ static void test_include(void)
 	free(dir);
 }
 
+/* ---- realtime sources: delta, check, webhook ---- */
+
+/* A paged JSON source with text values (lines 1-17), for groups appended
+ * after it: the first appended line is 18. */
+static const char PAGED[] =
+	"slug = \"acme\";\n"                               /* 1 */
+	"source = {\n"                                      /* 2 */
+	"  url = \"https://api.example.com/stock\";\n"      /* 3 */
+	"  format = \"json\";\n"                            /* 4 */
+	"  paging = \"cursor\";\n"                          /* 5 */
+	"  page_size = 200;\n"                              /* 6 */
+	"  cursor_param = \"after\";\n"                     /* 7 */
+	"  end = \"total\";\n"                              /* 8 */
+	"  map = {\n"                                       /* 9 */
+	"    items = \"data\";\n"                           /* 10 */
+	"    sku = \"sku\";\n"                              /* 11 */
+	"    stock = \"qty\";\n"                            /* 12 */
+	"    next = \"meta.next\";\n"                       /* 13 */
+	"    total = \"meta.total\";\n"                     /* 14 */
+	"    text_values = ( (\"in stock\", 5) );\n"        /* 15 */
+	"  };\n"                                            /* 16 */
+	"};\n";                                             /* 17 */
+
+/* PAGED followed by lines; caller frees. */
+static char *paged_with(const char *lines)
+{
+	return xasprintf("%s%s", PAGED, lines);
+}
+
+static void test_delta(void)
+{
+	struct supplier_conf *s;
+	struct conf *c;
+	char *text;
+
+	/* only a URL: everything else from the source */
+	text = paged_with("delta = {\n  url = \"https://api.example.com/changes\";\n};\n");
+	c = load_sup("acme", text, 0644);
+	ok(c != NULL, "delta with only a url loads");
+	if (c) {
+		s = &c->suppliers[0];
+		ok(s->has_delta, "  has_delta");
+		is_int(s->delta.source.format, FORMAT_JSON, "  format from the source");
+		is_int(s->delta.source.paging, PAGE_CURSOR, "  paging from the source");
+		is_int(s->delta.source.page_size, 200, "  page_size from the source");
+		is_str(s->delta.source.cursor_param, "after", "  cursor_param from the source");
+		is_int(s->delta.source.end, END_TOTAL, "  end from the source");
+		is_str(s->delta.source.map.items, "data", "  map copied: items");
+		is_str(s->delta.source.map.next, "meta.next", "  map copied: next");
+		is_int(s->delta.source.map.n_text_values, 1, "  map copied: text values");
+		if (s->delta.source.map.n_text_values == 1) {
+			is_str(s->delta.source.map.text_values[0].text, "in stock", "  text value");
+			ok(s->delta.source.map.text_values != s->source.map.text_values,
+			   "  text values copied, not shared");
+		}
+		is_str(s->delta.since_param, "updated_since", "  since_param default");
+		is_int(s->delta.overlap_ms, 120000, "  overlap default");
+		is_int(s->delta.source.line, 18, "  line of the delta group");
+	} else {
+		printf("# %s\n", E.msg);
+	}
+	conf_free(c);
+	free(text);
+
+	/* its own paging and map */
+	text = paged_with("delta = {\n  url = \"https://api.example.com/changes\";\n"
+	                  "  paging = \"page\";\n  end = \"short\";\n"
+	                  "  map = { sku = \"id\"; stock = \"n\"; };\n"
+	                  "  since_format = \"unix\";\n  overlap = 0;\n};\n");
+	c = load_sup("acme", text, 0644);
+	ok(c != NULL, "delta with its own paging and map loads");
+	if (c) {
+		s = &c->suppliers[0];
+		is_int(s->delta.source.paging, PAGE_NUMBER, "  own paging");
+		is_str(s->delta.source.map.sku, "id", "  own map");
+		ok(s->delta.source.map.next == NULL, "  nothing taken from the source's map");
+		is_int(s->delta.source.map.n_text_values, 0, "  no text values of the source's");
+		is_int(s->delta.since_format, SINCE_UNIX, "  since_format");
+		is_int(s->delta.overlap_ms, 0, "  overlap 0");
+	} else {
+		printf("# %s\n", E.msg);
+	}
+	conf_free(c);
+	free(text);
+
+	/* errors */
+	text = paged_with("delta = {\n  format = \"json\";\n};\n");
+	expect_err("delta without url", text, 0644, "acme.conf:18", "delta",
+	           "missing required option 'url'", NULL);
+	free(text);
+	text = paged_with("delta = {\n  url = \"https://x.example/c\";\n  format = \"csv\";\n};\n");
+	expect_err("delta of another format without a map", text, 0644, "acme.conf:18", "delta",
+	           "needs its own map", "csv", NULL);
+	free(text);
+	text = paged_with("delta = {\n  url = \"https://x.example/c\";\n"
+	                  "  map = { sku = \"a\"; stock = \"b\"; total = \"t\"; };\n};\n");
+	expect_err("inherited cursor paging, own map without next", text, 0644,
+	           "acme.conf:20", "delta.map", "paging = \"cursor\" (taken from source) needs map.next",
+	           NULL);
+	free(text);
+	text = paged_with("delta = {\n  url = \"https://x.example/c\";\n  paging = \"none\";\n"
+	                  "  map = { sku = \"a\"; stock = \"b\"; };\n};\n");
+	expect_err("inherited end total, own map without total", text, 0644,
+	           "acme.conf:21", "delta.map", "end = \"total\" (taken from source) needs map.total",
+	           NULL);
+	free(text);
+	text = paged_with("delta = {\n  url = \"https://x.example/c\";\n  since_format = \"rfc822\";\n};\n");
+	expect_err("bad since_format", text, 0644, "acme.conf:20", "delta.since_format",
+	           "expected one of iso, unix", NULL);
+	free(text);
+	text = paged_with("delta = {\n  url = \"https://x.example/c\";\n  since_param = \"a&b\";\n};\n");
+	expect_err("bad since_param", text, 0644, "acme.conf:20", "delta.since_param",
+	           "not a usable query parameter name", NULL);
+	free(text);
+	text = paged_with("delta = {\n  url = \"https://x.example/c\";\n  overlapp = 5;\n};\n");
+	expect_err("unknown delta option", text, 0644, "acme.conf:20", "delta.overlapp",
+	           "did you mean 'overlap'", NULL);
+	free(text);
+	text = paged_with("delta = {\n  url = \"https://x.example/c\";\n  overlap = -1;\n};\n");
+	expect_err("negative overlap", text, 0644, "acme.conf:20", "delta.overlap",
+	           "between 0 and 604800", NULL);
+	free(text);
+	text = paged_with("delta = {\n  url = \"gopher://x.example/c\";\n};\n");
+	expect_err("delta url scheme", text, 0644, "acme.conf:19", "delta.url",
+	           "\"gopher\" is not supported", NULL);
+	free(text);
+	text = paged_with("delta = \"https://x.example/c\";\n");
+	expect_err("delta not a group", text, 0644, "acme.conf:18", "delta", "expected a group", NULL);
+	free(text);
+	text = paged_with("cache_fresh = -5;\n");
+	expect_err("negative cache_fresh", text, 0644, "acme.conf:18", "cache_fresh", "between 0",
+	           NULL);
+	free(text);
+}
+
+static void test_check(void)
+{
+	struct supplier_conf *s;
+	struct conf *c;
+	char *text;
+
+	text = xasprintf("%scheck = {\n  url = \"https://api.example.com/stock/{sku}\";\n};\n", BASE);
+	c = load_sup("acme", text, 0644);
+	ok(c != NULL, "check with only a url loads");
+	if (c) {
+		s = &c->suppliers[0];
+		ok(s->has_check, "  has_check");
+		is_str(s->check.method, "GET", "  method GET");
+		is_int(s->check.format, FORMAT_JSON, "  format json");
+		is_str(s->check.map.sku, "sku", "  map copied from the source");
+		is_str(s->check.map.stock, "qty", "  map copied: stock");
+		ok(s->check.map.sku != s->source.map.sku, "  a copy");
+		is_int(s->check.timeout_ms, 2000, "  timeout 2 s");
+		is_int(s->check.on_failure, CHECK_FALLBACK_CACHE, "  on_failure cache");
+		is_int(s->check.line, 10, "  line");
+		is_int(s->fresh_ms, 900000, "  cache_fresh default");
+	} else {
+		printf("# %s\n", E.msg);
+	}
+	conf_free(c);
+	free(text);
+
+	text = xasprintf("%scheck = {\n  url = \"https://api.example.com/stock\";\n};\n", BASE);
+	expect_err("check url without {sku}", text, 0644, "acme.conf:11", "check.url",
+	           "no {sku} placeholder", NULL);
+	free(text);
+	text = xasprintf("%scheck = {\n  url = \"https://api.example.com/stock\";\n"
+	                 "  method = \"POST\";\n  body = \"{\\\"all\\\": true}\";\n};\n", BASE);
+	expect_err("POST check with no placeholder anywhere", text, 0644, "acme.conf:11",
+	           "check.url", "{sku} or {skus} in body", NULL);
+	free(text);
+	text = xasprintf("%scheck = {\n  url = \"https://api.example.com/stock\";\n"
+	                 "  method = \"POST\";\n  body = \"{\\\"skus\\\": {skus}}\";\n"
+	                 "  timeout = 0.25;\n  on_failure = \"refuse\";\n};\ncache_fresh = 0;\n", BASE);
+	c = load_sup("acme", text, 0644);
+	ok(c != NULL, "POST check with {skus} in the body loads");
+	if (c) {
+		s = &c->suppliers[0];
+		is_str(s->check.method, "POST", "  method POST");
+		is_str(s->check.body, "{\"skus\": {skus}}", "  body");
+		is_str(s->check.content_type, "application/json", "  content_type default");
+		is_int(s->check.timeout_ms, 250, "  timeout 0.25 s");
+		is_int(s->check.on_failure, CHECK_REFUSE, "  on_failure refuse");
+		is_int(s->fresh_ms, 0, "  cache_fresh 0");
+	} else {
+		printf("# %s\n", E.msg);
+	}
+	conf_free(c);
+	free(text);
+	text = xasprintf("%scheck = {\n  url = \"https://api.example.com/s/{sku}\";\n"
+	                 "  body = \"{sku}\";\n};\n", BASE);
+	expect_err("body with GET", text, 0644, "acme.conf:12", "check.body",
+	           "only used with method = \"POST\"", NULL);
+	free(text);
+	text = xasprintf("%scheck = {\n  url = \"https://api.example.com/s/{sku}\";\n"
+	                 "  method = \"get\";\n};\n", BASE);
+	expect_err("lower-case method", text, 0644, "acme.conf:12", "check.method",
+	           "expected one of GET, POST", NULL);
+	free(text);
+	text = xasprintf("%scheck = {\n  url = \"https://api.example.com/s/{sku}\";\n"
+	                 "  on_failure = \"zero\";\n};\n", BASE);
+	expect_err("bad on_failure", text, 0644, "acme.conf:12", "check.on_failure",
+	           "expected one of cache, refuse", NULL);
+	free(text);
+	text = xasprintf("%scheck = {\n  url = \"https://api.example.com/s/{sku}\";\n"
+	                 "  timeout = 0;\n};\n", BASE);
+	expect_err("check timeout 0", text, 0644, "acme.conf:12", "check.timeout", "between", NULL);
+	free(text);
+	text = xasprintf("%scheck = {\n  url = \"file:///srv/{sku}.json\";\n  method = \"POST\";\n"
+	                 "  body = \"{sku}\";\n};\n", BASE);
+	expect_err("POST to a file URL", text, 0644, "acme.conf:11", "check.url",
+	           "needs an http or https URL", NULL);
+	free(text);
+	text = xasprintf("%scheck = {\n  url = \"https://api.example.com/s/{sku}\";\n"
+	                 "  format = \"xml\";\n};\n", BASE);
+	expect_err("check of another format without a map", text, 0644, "acme.conf:10", "check",
+	           "needs its own map", "xml", NULL);
+	free(text);
+	text = xasprintf("%scheck = {\n  url = \"https://api.example.com/s/{sku}\";\n"
+	                 "  map = { sku = \"s\"; stock = \"q\"; next = \"n\"; };\n};\n", BASE);
+	expect_err("check map with next", text, 0644, "acme.conf:12", "check.map.next",
+	           "no further pages", NULL);
+	free(text);
+	text = xasprintf("%scheck = {\n  url = \"https://api.example.com/s/{sku}\";\n"
+	                 "  map = { stock = \"q\"; };\n};\n", BASE);
+	expect_err("check map without sku", text, 0644, "acme.conf:12", "check.map",
+	           "missing required option 'sku'", NULL);
+	free(text);
+}
+
+/* BASE plus a webhook group holding lines: the group opens on line 10. */
+static char *with_webhook(const char *lines)
+{
+	return xasprintf("%swebhook = {\n%s};\n", BASE, lines);
+}
+
+static void test_webhook(void)
+{
+	struct webhook_conf *w;
+	struct conf *c;
+	char *text;
+
+	text = with_webhook("  scheme = \"github\";\n");
+	expect_err("webhook without a secret", text, 0644, "acme.conf:10", "webhook",
+	           "needs the secret", "secret_env", NULL);
+	free(text);
+
+	text = with_webhook("  scheme = \"github\";\n  secrets = ( \"new-one\", \"old-one\" );\n");
+	expect_err("inline webhook secrets in a 0644 file", text, 0644, "acme.conf:12",
+	           "webhook.secrets[0]", "readable by others", "secrets_env / secrets_cmd", NULL);
+	c = load_sup("acme", text, 0600);
+	ok(c != NULL, "secrets list in a 0600 file loads");
+	if (c) {
+		w = &c->suppliers[0].webhook;
+		ok(w->enabled, "  enabled");
+		is_int(w->n_secrets, 2, "  two secrets");
+		is_int(w->secrets[0].origin, SECRET_INLINE, "  inline");
+		is_str(w->secrets[0].value, "new-one", "  first");
+		is_str(w->secrets[1].value, "old-one", "  second");
+		is_str(w->map.sku, "sku", "  map copied from the JSON source");
+		is_int(w->line, 10, "  line");
+	} else {
+		printf("# %s\n", E.msg);
+	}
+	conf_free(c);
+	free(text);
+
+	text = with_webhook("  secret = \"s\";\n  header = \"X-Sig\";\n");
+	expect_err("inline webhook secret in a 0644 file", text, 0644, "acme.conf:11",
+	           "webhook.secret", "readable by others", "secret_env / secret_cmd", NULL);
+	free(text);
+
+	setenv("DS_TEST_WH_A", "alpha", 1);
+	unsetenv("DS_TEST_WH_UNSET");
+	text = with_webhook("  header = \"X-Sig\";\n  secrets_env = ( \"DS_TEST_WH_A\", "
+	                    "\"DS_TEST_WH_UNSET\" );\n");
+	expect_err("secrets_env with an unset variable", text, 0644, "acme.conf:12",
+	           "webhook.secrets_env[1]", "DS_TEST_WH_UNSET", "not set", NULL);
+	free(text);
+	text = with_webhook("  header = \"X-Sig\";\n  secrets_env = ( );\n");
+	expect_err("empty secrets list", text, 0644, "acme.conf:12", "webhook.secrets_env",
+	           "at least one secret", NULL);
+	free(text);
+	text = with_webhook("  header = \"X-Sig\";\n  secrets_env = \"DS_TEST_WH_A\";\n");
+	expect_err("secrets_env not a list", text, 0644, "acme.conf:12", "webhook.secrets_env",
+	           "expected a list", NULL);
+	free(text);
+	text = with_webhook("  header = \"X-Sig\";\n  secret_env = \"DS_TEST_WH_A\";\n"
+	                    "  secrets_cmd = ( \"echo b\" );\n");
+	expect_err("two secret forms", text, 0644, "acme.conf:13", "webhook.secrets_cmd",
+	           "give only one of", "secret_env is set too", NULL);
+	free(text);
+
+	text = with_webhook("  scheme = \"sha1\";\n  secret_env = \"DS_TEST_WH_A\";\n");
+	expect_err("bad scheme", text, 0644, "acme.conf:11", "webhook.scheme",
+	           "expected one of custom, github, standard, base64", "\"sha1\"", NULL);
+	free(text);
+	text = with_webhook("  secret_env = \"DS_TEST_WH_A\";\n");
+	expect_err("custom scheme without header", text, 0644, "acme.conf:10", "webhook",
+	           "scheme = \"custom\" needs header", NULL);
+	free(text);
+	text = with_webhook("  header = \"X Sig\";\n  secret_env = \"DS_TEST_WH_A\";\n");
+	expect_err("bad header name", text, 0644, "acme.conf:11", "webhook.header",
+	           "not a valid HTTP header name", NULL);
+	free(text);
+	text = with_webhook("  scheme = \"github\";\n  encoding = \"base64\";\n"
+	                    "  secret_env = \"DS_TEST_WH_A\";\n");
+	expect_err("encoding with a preset scheme", text, 0644, "acme.conf:12", "webhook.encoding",
+	           "only used with scheme = \"custom\"", NULL);
+	free(text);
+	text = with_webhook("  scheme = \"standard\";\n  key_base64 = false;\n"
+	                    "  secret_env = \"DS_TEST_WH_A\";\n");
+	expect_err("key_base64 with the standard scheme", text, 0644, "acme.conf:12",
+	           "webhook.key_base64", "always base64", NULL);
+	free(text);
+	text = with_webhook("  scheme = \"standard\";\n  secret_env = \"DS_TEST_WH_A\";\n");
+	setenv("DS_TEST_WH_A", "whsec_not*base64", 1);
+	expect_err("standard scheme with a key that is not base64", text, 0644, "acme.conf:12",
+	           "webhook.secret_env", "not valid base64", NULL);
+	ok(strstr(E.msg, "not*base64") == NULL, "  the message does not show the secret");
+	setenv("DS_TEST_WH_A", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);
+	c = load_sup("acme", text, 0644);
+	ok(c != NULL, "standard scheme with a whsec_ key loads");
+	if (c) {
+		w = &c->suppliers[0].webhook;
+		is_int(w->scheme, WEBHOOK_STANDARD, "  standard");
+		is_str(w->header, "webhook-signature", "  preset header");
+		is_str(w->prefix, "v1,", "  preset prefix");
+		is_int(w->encoding, SIG_BASE64, "  base64");
+		ok(w->key_base64, "  key is base64");
+		is_str(w->timestamp_header, "webhook-timestamp", "  preset timestamp header");
+		is_str(w->id_header, "webhook-id", "  preset id header");
+		is_int(w->tolerance_ms, 300000, "  tolerance default");
+	} else {
+		printf("# %s\n", E.msg);
+	}
+	conf_free(c);
+	free(text);
+
+	text = with_webhook("  scheme = \"base64\";\n  key_base64 = true;\n  secrets_cmd = ( "
+	                    "\"echo a2V5LTE=\", \"echo key-2\" );\n");
+	expect_err("key_base64 with a second secret that is not base64", text, 0644,
+	           "acme.conf:13", "webhook.secrets_cmd[1]", "not valid base64", NULL);
+	free(text);
+	text = with_webhook("  scheme = \"base64\";\n  header = \"X-Sign\";\n"
+	                    "  secret_cmd = \"echo cj-secret\";\n  id_field = \"data.id\";\n"
+	                    "  max_body = 4096;\n");
+	c = load_sup("acme", text, 0644);
+	ok(c != NULL, "base64 scheme with its header replaced loads");
+	if (c) {
+		w = &c->suppliers[0].webhook;
+		is_str(w->header, "X-Sign", "  header given wins over the preset");
+		is_str(w->prefix, "", "  prefix empty");
+		is_int(w->encoding, SIG_BASE64, "  base64 digest");
+		ok(!w->key_base64, "  key is text");
+		is_str(w->secrets[0].value, "cj-secret", "  secret from the command");
+		is_str(w->id_field, "data.id", "  id_field");
+		is_int(w->max_body, 4096, "  max_body");
+	} else {
+		printf("# %s\n", E.msg);
+	}
+	conf_free(c);
+	free(text);
+
+	text = with_webhook("  header = \"X-Sig\";\n  secret_env = \"DS_TEST_WH_A\";\n"
+	                    "  tolerance = 30;\n");
+	expect_err("tolerance without a timestamp header", text, 0644, "acme.conf:13",
+	           "webhook.tolerance", "only used with a timestamp", NULL);
+	free(text);
+	text = with_webhook("  header = \"X-Sig\";\n  secret_env = \"DS_TEST_WH_A\";\n"
+	                    "  max_body = 0;\n");
+	expect_err("max_body 0", text, 0644, "acme.conf:13", "webhook.max_body", "between 1", NULL);
+	free(text);
+	text = with_webhook("  header = \"X-Sig\";\n  secret_env = \"DS_TEST_WH_A\";\n"
+	                    "  map = { sku = \"s\"; stock = \"q\"; delimiter = \";\"; };\n");
+	expect_err("CSV option in a webhook map", text, 0644, "acme.conf:13",
+	           "webhook.map.delimiter", "webhook deliveries are JSON", NULL);
+	free(text);
+	text = with_webhook("  header = \"X-Sig\";\n  secret_env = \"DS_TEST_WH_A\";\n"
+	                    "  signature = \"x\";\n");
+	expect_err("unknown webhook option", text, 0644, "acme.conf:13", "webhook.signature",
+	           "unknown option 'signature'", NULL);
+	free(text);
+	{
+		char *csv = subst(BASE, "\"json\"", "\"csv\"");
+
+		text = xasprintf("%swebhook = {\n  scheme = \"github\";\n"
+		                 "  secret_env = \"DS_TEST_WH_A\";\n};\n", csv);
+		expect_err("webhook for a CSV supplier without a map", text, 0644, "acme.conf:10",
+		           "webhook", "needs its own map", "JSON", NULL);
+		free(text);
+		free(csv);
+	}
+	unsetenv("DS_TEST_WH_A");
+}
+
+/* Writes text as dropstock.conf (mode) in a fresh directory and loads it. */
+static struct conf *load_main(const char *text, int mode)
+{
+	char *dir = new_case(), *main_path = path_join(dir, "dropstock.conf");
+	struct conf *c;
+
+	write_file(main_path, text, mode);
+	err_clear(&E);
+	c = conf_load_file(main_path, &E);
+	free(main_path);
+	free(dir);
+	return c;
+}
+
+static void expect_main_err(const char *what, const char *text, int mode, ...)
+{
+	struct conf *c = load_main(text, mode);
+	va_list ap;
+	const char *needle;
+
+	ok(c == NULL, "%s: refused", what);
+	conf_free(c);
+	is_int(E.kind, ERRK_CONFIG, "%s: config error kind", what);
+	va_start(ap, mode);
+	while ((needle = va_arg(ap, const char *)) != NULL)
+		like(E.msg, needle, "%s: message names %s", what, needle);
+	va_end(ap);
+}
+
+static void test_service(void)
+{
+	static const char *const bad_listen[] = {
+		"localhost:8787", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:80x",
+		"::1:8787", "[::1]8787", "[::1", "[127.0.0.1]:80", "256.0.0.1:80", ":8787",
+		"127.0.0.1:-1", NULL
+	};
+	struct conf *c;
+	char *text;
+	int i;
+
+	for (i = 0; bad_listen[i]; i++) {
+		text = xasprintf("# service\nservice = {\n  listen = \"%s\";\n};\n", bad_listen[i]);
+		expect_main_err(bad_listen[i], text, 0644, "dropstock.conf:3: service.listen",
+		                "not a listen address", bad_listen[i], NULL);
+		free(text);
+	}
+	c = load_main("service = { listen = \"0.0.0.0:0\"; };\n", 0644);
+	ok(c && str_eq(c->service.listen, "0.0.0.0:0"), "listen 0.0.0.0:0 (any free port) loads");
+	conf_free(c);
+
+	/* api_keys_env: split on blanks and line breaks */
+	setenv("DS_TEST_API_KEYS", "  k-one k-two\n\tk-three\n", 1);
+	c = load_main("service = {\n  api_keys_env = \"DS_TEST_API_KEYS\";\n};\n", 0644);
+	ok(c != NULL, "api_keys_env loads");
+	if (c) {
+		is_int(c->service.n_api_keys, 3, "  three keys");
+		if (c->service.n_api_keys == 3) {
+			is_str(c->service.api_keys[0].value, "k-one", "  first");
+			is_str(c->service.api_keys[1].value, "k-two", "  second");
+			is_str(c->service.api_keys[2].value, "k-three", "  third after a tab");
+			is_int(c->service.api_keys[1].origin, SECRET_ENV, "  origin env");
+			is_str(c->service.api_keys[1].spec, "DS_TEST_API_KEYS", "  spec is the variable");
+		}
+		is_int(c->service.line, 1, "  service line");
+	} else {
+		printf("# %s\n", E.msg);
+	}
+	conf_free(c);
+	setenv("DS_TEST_API_KEYS", "only-one", 1);
+	c = load_main("service = {\n  api_keys_env = \"DS_TEST_API_KEYS\";\n};\n", 0644);
+	ok(c && c->service.n_api_keys == 1 && str_eq(c->service.api_keys[0].value, "only-one"),
+	   "api_keys_env with one key");
+	conf_free(c);
+	setenv("DS_TEST_API_KEYS", " \n\t ", 1);
+	expect_main_err("api_keys_env with only blanks", "service = {\n  api_keys_env = "
+	                "\"DS_TEST_API_KEYS\";\n};\n", 0644, "dropstock.conf:2: service.api_keys_env",
+	                "only blanks", NULL);
+	setenv("DS_TEST_API_KEYS", "k1\001k2", 1);
+	expect_main_err("api_keys_env with a control character", "service = {\n  api_keys_env = "
+	                "\"DS_TEST_API_KEYS\";\n};\n", 0644, "dropstock.conf:2: service.api_keys_env",
+	                "control character", NULL);
+	unsetenv("DS_TEST_API_KEYS");
+	expect_main_err("api_keys_env unset", "service = {\n  api_keys_env = "
+	                "\"DS_TEST_API_KEYS\";\n};\n", 0644, "dropstock.conf:2: service.api_keys_env",
+	                "DS_TEST_API_KEYS is not set", NULL);
+	expect_main_err("api_keys_cmd failing", "service = {\n  api_keys_cmd = \"exit 4\";\n};\n",
+	                0644, "dropstock.conf:2: service.api_keys_cmd", "exit status 4", NULL);
+
+	/* inline keys and the file's mode */
+	text = xstrdup("# keys\nservice = {\n  api_keys = ( \"key-a\", \"key-b\" );\n};\n");
+	expect_main_err("inline api key in a world-readable dropstock.conf", text, 0644,
+	                "dropstock.conf:3: service.api_keys", "holds an inline secret but is "
+	                "readable by others", "chmod 600", "api_keys_env / api_keys_cmd", NULL);
+	expect_main_err("inline api key in a group-writable dropstock.conf", text, 0620,
+	                "dropstock.conf:3: service.api_keys", "writable by others", NULL);
+	c = load_main(text, 0600);
+	ok(c != NULL, "inline api keys in a 0600 dropstock.conf load");
+	if (c) {
+		is_int(c->service.n_api_keys, 2, "  two keys");
+		is_int(c->service.api_keys[0].origin, SECRET_INLINE, "  inline");
+		is_str(c->service.api_keys[1].value, "key-b", "  second key");
+	}
+	conf_free(c);
+	free(text);
+	expect_main_err("api key with a blank", "service = {\n  api_keys = ( \"a b\" );\n};\n", 0600,
+	                "dropstock.conf:2: service.api_keys[0]", "cannot contain blanks", NULL);
+	expect_main_err("empty api_keys list", "service = {\n  api_keys = ( );\n};\n", 0600,
+	                "dropstock.conf:2: service.api_keys", "the list is empty", NULL);
+	expect_main_err("api_keys as a string", "service = {\n  api_keys = \"k\";\n};\n", 0600,
+	                "dropstock.conf:2: service.api_keys", "expected a list", NULL);
+	expect_main_err("two api key forms", "service = {\n  api_keys_cmd = \"echo k\";\n"
+	                "  api_keys_env = \"X\";\n};\n", 0600, "dropstock.conf:3: service.api_keys_env",
+	                "give only one of", NULL);
+
+	/* numbers */
+	expect_main_err("threads 65", "service = {\n  threads = 65;\n};\n", 0644,
+	                "dropstock.conf:2: service.threads", "between 1 and 64", NULL);
+	expect_main_err("threads 0", "service = {\n  threads = 0;\n};\n", 0644,
+	                "dropstock.conf:2: service.threads", "between 1 and 64", NULL);
+	expect_main_err("per-ip limit above the total", "service = {\n  max_connections = 10;\n"
+	                "  max_connections_per_ip = 20;\n};\n", 0644,
+	                "dropstock.conf:3: service.max_connections_per_ip",
+	                "cannot be more than max_connections", NULL);
+	expect_main_err("memory_limit too small", "service = {\n  memory_limit = 100;\n};\n", 0644,
+	                "dropstock.conf:2: service.memory_limit", "between 4096", NULL);
+	expect_main_err("access_log not a boolean", "service = {\n  access_log = \"yes\";\n};\n",
+	                0644, "dropstock.conf:2: service.access_log", "expected a boolean", NULL);
+	expect_main_err("unknown service option", "service = {\n  threds = 2;\n};\n", 0644,
+	                "dropstock.conf:2: service.threds", "did you mean 'threads'", NULL);
+	expect_main_err("service not a group", "service = true;\n", 0644,
+	                "dropstock.conf:1: service", "expected a group", NULL);
+}
+
+static void test_listen_split(void)
+{
+	char addr[64];
+	int port = -1;
+
+	ok(conf_listen_split("127.0.0.1:8787", addr, sizeof(addr), &port) == 0, "split IPv4");
+	is_str(addr, "127.0.0.1", "  address");
+	is_int(port, 8787, "  port");
+	ok(conf_listen_split("[::1]:0", addr, sizeof(addr), &port) == 0, "split IPv6");
+	is_str(addr, "::1", "  address without brackets");
+	is_int(port, 0, "  port 0");
+	ok(conf_listen_split("[2001:db8::7]:65535", NULL, 0, NULL) == 0, "no outputs wanted");
+	ok(conf_listen_split("127.0.0.1:8787", addr, 4, &port) < 0, "address buffer too small");
+	ok(conf_listen_split(NULL, addr, sizeof(addr), &port) < 0, "NULL");
+	ok(conf_listen_split("1.2.3.4:123456", addr, sizeof(addr), &port) < 0, "port too long");
+}
+
 /* ---- lookup order ---- */
 
 static void test_lookup(void)
@@ -1110,6 +1781,8 @@ static void test_examples(void)
 	copy_file(from, sup, 0644);
 	free(from);
 	setenv("ACME_API_TOKEN", "example-token", 1);
+	setenv("ACME_WEBHOOK_SECRET", "example-hook-secret", 1);
+	setenv("DROPSTOCK_API_KEYS", "example-key-1 example-key-2", 1);
 	err_clear(&E);
 	c = conf_load_file(main_path, &E);
 	ok(c != NULL, "data/dropstock.conf.example + data/supplier.conf.example load");
@@ -1119,11 +1792,20 @@ static void test_examples(void)
 		ok(s != NULL, "example supplier acme present");
 		ok(s && str_eq(s->auth.token.value, "example-token"), "example token from env");
 		ok(s && s->source.paging == PAGE_NUMBER, "example paging");
+		ok(s && s->has_delta && s->delta.source.paging == PAGE_NUMBER,
+		   "example delta, paging from the source");
+		ok(s && s->has_check && strstr(s->check.url, "{sku}"), "example check");
+		ok(s && s->webhook.enabled && s->webhook.scheme == WEBHOOK_GITHUB
+		   && str_eq(s->webhook.secrets[0].value, "example-hook-secret"), "example webhook");
+		is_int(c->service.n_api_keys, 2, "example service: two keys from the environment");
+		is_str(c->service.listen, "127.0.0.1:8787", "example service listen");
 	} else {
 		printf("# %s\n", E.msg);
 	}
 	conf_free(c);
 	unsetenv("ACME_API_TOKEN");
+	unsetenv("ACME_WEBHOOK_SECRET");
+	unsetenv("DROPSTOCK_API_KEYS");
 	free(main_path);
 	free(sup);
 	free(dir);
@@ -1166,6 +1848,11 @@ int main(void)
 	test_dependencies();
 	test_secrets();
 	test_include();
+	test_delta();
+	test_check();
+	test_webhook();
+	test_service();
+	test_listen_split();
 	test_lookup();
 	test_embedded();
 	test_substitute();
