@@ -163,7 +163,7 @@ enum webhook_scheme {
 enum sig_encoding { SIG_HEX = 0, SIG_BASE64 };
 
 /* `webhook = { ... }`: signed stock pushes from the supplier.  When enabled,
- * the loader has applied signature_apply_preset(): header and prefix are
+ * the loader has applied conf_webhook_apply_preset(): header and prefix are
  * never NULL, n_secrets >= 1 and every secret's value is resolved (and is
  * valid base64 after an optional "whsec_" when key_base64).  encoding is
  * only configurable with WEBHOOK_CUSTOM; key_base64 not with GITHUB or
@@ -188,6 +188,44 @@ struct webhook_conf {
 	int line;
 };
 
+/* ---- webhook signature schemes (webhook_preset.c) ----
+ * What each scheme fixes and what it defaults, in one table that the
+ * loader (conf_webhook_apply_preset) and the verifier (engine/signature.c)
+ * both read. */
+#define CONF_WEBHOOK_TOLERANCE_MS 300000     /* default tolerance: 300 s */
+
+struct webhook_preset {
+	const char *header;          /* default signature header; NULL: none (custom) */
+	const char *prefix;          /* default prefix; never NULL ("" when none) */
+	const char *timestamp_header;    /* default timestamp header, or NULL */
+	const char *id_header;       /* default id header, or NULL */
+	bool fixed_encoding;         /* the scheme always uses `encoding` */
+	enum sig_encoding encoding;
+	bool fixed_key;              /* the scheme always uses `key_base64` */
+	bool key_base64;
+	bool multi;                  /* the header holds several space-separated entries */
+	bool signed_id_ts;           /* the signed text is ID.TIMESTAMP.BODY, not the body */
+};
+
+/* The preset of a scheme (an unknown value gives the custom one).  Static
+ * storage: never freed. */
+const struct webhook_preset *conf_webhook_preset(enum webhook_scheme scheme);
+
+/* Fills the preset defaults of wh->scheme into header, prefix,
+ * timestamp_header and id_header where they are unset (NULL), sets the
+ * fixed parts of the preset (github: hex and a text key; standard: base64
+ * and a base64 key; base64: base64 encoding), gives a custom scheme an
+ * empty prefix when none is set, and turns a tolerance_ms <= 0 into the
+ * default 300 s.  Called by the loader for an enabled webhook group. */
+void conf_webhook_apply_preset(struct webhook_conf *wh);
+
+/* The HMAC key bytes of one webhook secret value: the text itself, or with
+ * key_base64 the strict base64 decoding (see util.h) of the value with
+ * blanks trimmed and an optional "whsec_" prefix removed.  NULL when value
+ * is NULL or empty, or (key_base64) does not decode to at least one byte.
+ * The caller wipes the *keylen bytes and frees them. */
+unsigned char *conf_webhook_key(const char *value, bool key_base64, size_t *keylen);
+
 /* `service = { ... }` in dropstock.conf; filled with the defaults when the
  * group is absent (line 0).  api_keys_env / api_keys_cmd give one struct
  * secret per key (blank- or line-separated), all with the same origin and
@@ -203,6 +241,58 @@ struct service_conf {
 	int max_connections_per_ip;  /* default 128 */
 	int64_t memory_limit;        /* per connection, default 64 KiB */
 	bool access_log;             /* default true */
+	int line;
+};
+
+/* ---- unattended operation: schedules, the daemon, events to the store ---- */
+
+/* `schedule = { full = "daily 03:00"; delta = "every 30m"; }` in a supplier
+ * file; NULL = the daemon's default, "off" = never.  Expressions:
+ * "every 30m" (s, m, h), "daily HH:MM", "hourly :MM", or 5-field cron. */
+struct schedule_conf {
+	char *full;
+	char *delta;                 /* only used when the supplier has a delta source */
+	int line;
+};
+
+/* `guard = { ... }`: the mass-change guard of every run of the supplier. */
+struct guard_conf {
+	bool enabled;                /* default true */
+	double max_changed_pct;      /* default 50: a run changing more than this % of the
+	                              * supplier's links stops before applying (needs_approval) */
+	double max_zeroed_pct;       /* default 50: ... or dropping more than this % of the
+	                              * supplier's in-stock links to 0 */
+	int line;
+};
+
+/* `daemon = { ... }` in dropstock.conf. */
+struct daemon_conf {
+	char *timezone;              /* schedules' time zone, default: the system's */
+	char *full;                  /* default schedule of full syncs, "daily 03:00" */
+	char *delta;                 /* default schedule of deltas, "every 30m" */
+	int workers;                 /* parallel syncs, default 4 */
+	int max_attempts;            /* tries per run, default 3 */
+	int64_t *backoff_ms;         /* backoff = ( 60, 300, 900 ) seconds before try 2, 3, ... */
+	int n_backoff;
+	double jitter;               /* +- fraction of each backoff, default 0.1 */
+	int64_t run_timeout_ms;      /* run_timeout = seconds, default 1800 */
+	int64_t heartbeat_stale_ms;  /* a running run without heartbeat for this long whose
+	                              * lock is free is interrupted; default 60 s */
+	bool serve;                  /* run the HTTP service inside the daemon, default true */
+	int line;
+};
+
+/* `events = { ... }` in dropstock.conf: delivering outbox events to the store. */
+struct events_conf {
+	char *url;                   /* POST target, or NULL */
+	struct secret secret;        /* secret / secret_env / secret_cmd: Standard Webhooks
+	                              * key ("whsec_BASE64" or text) used to sign deliveries */
+	char *command;               /* run via /bin/sh -c with one event JSON on stdin, or NULL */
+	int batch;                   /* events per POST, default 50 */
+	int64_t timeout_ms;          /* per delivery, default 10 s */
+	int64_t first_backoff_ms;    /* default 10 s, doubled per attempt, with jitter */
+	int64_t max_backoff_ms;      /* default 1 h */
+	int64_t give_up_ms;          /* default 24 h after the event was created: parked as dead */
 	int line;
 };
 
@@ -229,6 +319,8 @@ struct supplier_conf {
 	bool has_check;
 	struct check_conf check;
 	struct webhook_conf webhook;
+	struct schedule_conf schedule;
+	struct guard_conf guard;
 	char *file;               /* path of the file it came from */
 	int line;                 /* line of the slug setting, for messages */
 };
@@ -245,6 +337,8 @@ struct conf {
 	struct supplier_conf *suppliers;
 	int n_suppliers;
 	struct service_conf service;   /* `service = { ... }` in dropstock.conf */
+	struct daemon_conf daemon;     /* `daemon = { ... }` in dropstock.conf */
+	struct events_conf events;     /* `events = { ... }` in dropstock.conf */
 	char *demo_catalogue;     /* embedded default only: absolute path of the materialised
 	                           * demo catalogue.csv (the CLI imports it into an empty
 	                           * database); NULL otherwise */

@@ -51,10 +51,28 @@ struct sync_state {
 	int64_t page_items;      /* items delivered by the current attempt of the page */
 	int page;
 	int64_t started_mono;
+	int64_t deadline_mono;   /* time limit, 0 = none */
 	int64_t last_update_mono;
 	int64_t last_progress_mono;
 	struct error item_err;   /* error raised inside a callback */
 };
+
+static int stop_requested(void *ud)
+{
+	const struct sync_state *st = ud;
+
+	return (st->opts->stop && *st->opts->stop) ||
+	       (st->deadline_mono && time_mono_ms() >= st->deadline_mono);
+}
+
+/* The error of a stopped run: a signal, or the time limit. */
+static int stop_error(const struct sync_state *st, struct error *err)
+{
+	if (st->deadline_mono && time_mono_ms() >= st->deadline_mono)
+		return err_set(err, ERRK_INTERRUPTED, _("time limit of %lld s reached"),
+		               (long long)(st->opts->time_limit_ms / 1000));
+	return err_set(err, ERRK_INTERRUPTED, _("stopped by a signal"));
+}
 
 /* ---- small containers ---- */
 
@@ -197,8 +215,8 @@ static int on_item(void *ud, const struct feed_item *it, struct error *err)
 	struct error ierr;
 
 	st->page_items++;
-	if (st->opts->stop && *st->opts->stop)
-		return err_set(err, ERRK_INTERRUPTED, _("stopped by a signal"));
+	if (stop_requested(st))
+		return stop_error(st, err);
 	if (rules_item_to_obs(st->sup, it, &raw, &source_time, &ierr) != 0) {
 		st->rep->stats.invalid++;
 		if (st->rep->stats.invalid <= INVALID_LOG_MAX)
@@ -343,12 +361,6 @@ out:
 
 /* ---- the run ---- */
 
-static int stop_requested(void *ud)
-{
-	const struct sync_opts *o = ud;
-
-	return o->stop && *o->stop;
-}
 
 static int fetch_all(struct sync_state *st, struct http_client *http, struct error *err)
 {
@@ -364,9 +376,9 @@ static int fetch_all(struct sync_state *st, struct http_client *http, struct err
 		char *masked;
 		bool last = false;
 
-		if (st->opts->stop && *st->opts->stop) {
-			err_set(err, ERRK_INTERRUPTED, _("stopped by a signal after page %d"),
-			        st->page - 1);
+		if (stop_requested(st)) {
+			stop_error(st, err);
+			err_prefix(err, _("after page %d"), st->page - 1);
 			goto out;
 		}
 		free(url);
@@ -473,6 +485,8 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	st.opts = o;
 	st.rep = rep;
 	st.started_mono = time_mono_ms();
+	if (o->time_limit_ms > 0)
+		st.deadline_mono = st.started_mono + o->time_limit_ms;
 	started_at = time_now_ms();
 	rep->kind = kind;
 
@@ -517,10 +531,15 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	if (!st.base_url)
 		st.base_url = xstrdup(st.src->url);
 	rep->kind = kind;
-	if (!o->dry_run &&
-	    runs_begin(db, st.actx.supplier_id, kind, o->trigger ? o->trigger : "cli", false,
-	               &rep->run_id, err) != 0)
+	if (o->run_id && !o->dry_run) {
+		rep->run_id = o->run_id;
+		if (runs_start(db, o->run_id, err) != 0)
+			goto out;
+	} else if (!o->dry_run &&
+	           runs_begin(db, st.actx.supplier_id, kind, o->trigger ? o->trigger : "cli", false,
+	                      &rep->run_id, err) != 0) {
 		goto out;
+	}
 
 	st.actx.db = db;
 	st.actx.sup = s;
@@ -536,7 +555,7 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	rep->stats.total = runs_last_seen(db, st.actx.supplier_id, kind);
 
 	http = http_client_new(s, c->user_agent_extra);
-	http_client_set_cancel(http, stop_requested, (void *)o);
+	http_client_set_cancel(http, stop_requested, &st);
 	if (fetch_all(&st, http, err) != 0)
 		goto finish;
 	stats_from_counts(&st);

@@ -36,6 +36,9 @@ struct sync_opts {
 	const char *trigger;                 /* "cli", "console", "daemon" */
 	bool wait_lock;                      /* wait for a running sync instead of refusing */
 	volatile sig_atomic_t *stop;         /* set by a signal handler: stop after the current page */
+	int64_t run_id;                      /* an existing queued run to carry out (the job queue);
+	                                      * 0 = record a new run */
+	int64_t time_limit_ms;               /* stop (status interrupted) after this long; 0 = none */
 	void (*on_progress)(void *ud, const struct sync_progress *p);   /* throttled to ~4/s */
 	void (*on_change)(void *ud, const struct stock_change *ch);
 	void *ud;

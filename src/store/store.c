@@ -890,6 +890,21 @@ int runs_begin(struct db *db, int64_t supplier_id, const char *kind, const char 
 	return 0;
 }
 
+int runs_start(struct db *db, int64_t run_id, struct error *err)
+{
+	static const char sql[] =
+		"UPDATE sync_runs SET status = 'running', pid = ?2, started_at = ?3,"
+		" heartbeat_at = ?3, finished_at = NULL, error = NULL WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, (int64_t)getpid());
+	sqlite3_bind_int64(st, 3, time_now_ms());
+	return step_done(db, st, N_("starting a queued sync run"), err);
+}
+
 static void bind_stats(sqlite3_stmt *st, const struct run_stats *s)
 {
 	sqlite3_bind_int64(st, 2, s->done);

@@ -137,6 +137,9 @@ struct run_stats {
 /* Inserts a run with status "running", started_at/heartbeat_at = now, pid. */
 int runs_begin(struct db *db, int64_t supplier_id, const char *kind, const char *trigger,
                bool dry_run, int64_t *run_id, struct error *err);
+/* Turns an existing (queued or claimed) run into "running" for this process:
+ * pid, started_at = heartbeat_at = now. */
+int runs_start(struct db *db, int64_t run_id, struct error *err);
 /* Writes progress and heartbeat_at = now. */
 int runs_update(struct db *db, int64_t run_id, const struct run_stats *st, struct error *err);
 /* status: "succeeded", "failed", "interrupted"; error may be NULL. */
