@@ -6,6 +6,11 @@
  * never touch the database), and the answers are applied one after the
  * other through engine_apply with source "check", so the cache, the stock
  * log and the outbox stay in step exactly as for a sync.
+ *
+ * A check source asks with a GET of its URL ({sku} URL-encoded), or with a
+ * POST (check.method = "POST") of its body template, in which {sku} becomes
+ * the supplier SKU escaped for the inside of a JSON string and {skus} a
+ * JSON array of the SKUs asked (one per ask: ["SKU"]).
  */
 #include "config.h"
 
@@ -168,6 +173,44 @@ static char *check_url(const char *tmpl, const char *sku)
 	return buf_steal(&b);
 }
 
+/* The POST body template with {sku} replaced by the JSON-escaped SKU
+ * (without quotes: the template has them) and {skus} by ["SKU"], in one
+ * pass (a SKU holding "{sku}" is not expanded again).  NULL template: an
+ * empty body.  Returns NULL when the SKU is not valid UTF-8 (it cannot be
+ * put in JSON).  Caller frees. */
+static char *check_body(const char *tmpl, const char *sku)
+{
+	json_t *str = json_string(sku);
+	char *quoted = str ? json_dumps(str, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	struct buf b = BUF_INIT;
+	size_t qlen;
+	const char *p;
+
+	json_decref(str);
+	if (!quoted)
+		return NULL;
+	qlen = strlen(quoted);
+	for (p = tmpl ? tmpl : ""; *p;) {
+		if (strncmp(p, "{skus}", 6) == 0) {
+			buf_putc(&b, '[');
+			buf_append(&b, quoted, qlen);
+			buf_putc(&b, ']');
+			p += 6;
+		} else if (strncmp(p, "{sku}", 5) == 0) {
+			buf_append(&b, quoted + 1, qlen - 2);
+			p += 5;
+		} else {
+			const char *q = strchr(p + 1, '{');
+			size_t n = q ? (size_t)(q - p) : strlen(p);
+
+			buf_append(&b, p, n);
+			p += n;
+		}
+	}
+	free(quoted);
+	return buf_steal(&b);
+}
+
 /* Asks one supplier: request, parse, pick the item.  Touches only a. */
 static void ask_run(struct ask *a)
 {
@@ -181,16 +224,10 @@ static void ask_run(struct ask *a)
 	struct buf body = BUF_INIT;
 	struct pick pick = { 0 };
 	struct error e = { 0 };
-	char *url = NULL, *masked = NULL, *wrapped = NULL;
+	char *url = NULL, *masked = NULL, *wrapped = NULL, *post = NULL;
 	const char *items = NULL;
+	int rc;
 
-	if (str_caseeq(ck->method, "POST")) {
-		err_set(&a->err, ERRK_CONFIG,
-		        _("%s: SKU %s: check.method POST is not supported yet; use a GET URL "
-		          "with {sku}"),
-		        s->slug, sku);
-		goto out;
-	}
 	if (str_empty(ck->url)) {
 		err_set(&a->err, ERRK_CONFIG, _("%s: SKU %s: the check source has no url"), s->slug,
 		        sku);
@@ -214,8 +251,25 @@ static void ask_run(struct ask *a)
 	sc.source.line = ck->line;
 	masked = http_url_mask(url, s->auth.kind == AUTH_QUERY ? s->auth.param : NULL);
 
+	if (str_caseeq(ck->method, "POST")) {
+		post = check_body(ck->body, sku);
+		if (!post) {
+			err_set(&a->err, ERRK_PERMANENT,
+			        _("%s: SKU %s: the SKU is not valid UTF-8, so it cannot be put in "
+			          "the JSON body of the check request"),
+			        s->slug, sku);
+			goto out;
+		}
+	}
+
 	http = http_client_new(&sc, a->ua_extra);
-	if (http_get_buf(http, url, &body, &res, &e) != 0) {
+	if (post)
+		rc = http_post_buf(http, url, post, strlen(post),
+		                   str_empty(ck->content_type) ? "application/json" : ck->content_type,
+		                   &body, &res, &e);
+	else
+		rc = http_get_buf(http, url, &body, &res, &e);
+	if (rc != 0) {
 		if (res.status == 404)
 			err_set(&a->err, ERRK_PERMANENT,
 			        _("supplier %s does not know SKU %s (HTTP 404)"), s->slug, sku);
@@ -256,6 +310,7 @@ static void ask_run(struct ask *a)
 	a->raw = pick.raw;
 	a->source_time = pick.source_time;
 out:
+	free(post);
 	free(wrapped);
 	feed_page_meta_clear(&meta);
 	buf_free(&body);

@@ -77,8 +77,8 @@ struct check_opts {
  *   equals the supplier SKU is taken) or, for JSON, a single object (at
  *   the items path, or the document itself when items is empty).
  * - HTTP 404: "supplier X does not know SKU Y (HTTP 404)"; the cache is
- *   left alone.  method = "POST" is not supported yet (an error on the
- *   link: the HTTP client has no POST).
+ *   left alone.  method = "POST" sends the body template with {sku} (the
+ *   JSON-escaped SKU) and {skus} (a JSON array of the SKUs asked).
  * - A link whose supplier is not in the configuration, or has no check
  *   source, gets available = false and a reason in error; never a guess.
  * - r must be released with check_result_free() whatever is returned. */

@@ -20,12 +20,11 @@
 #include "engine/signature.h"
 
 #define SIG_DIGEST_LEN 32
-#define SIG_DEFAULT_TOLERANCE_MS (300 * (int64_t)1000)
-#define SIG_WHSEC "whsec_"
 
 /* The effective settings of one webhook: the config's values with the
- * scheme's fixed parts and preset defaults filled in, so that verify and
- * sign behave the same whether or not signature_apply_preset ran. */
+ * scheme's fixed parts and preset defaults (conf_webhook_preset) filled
+ * in, so that verify and sign behave the same whether or not
+ * conf_webhook_apply_preset ran. */
 struct sig_params {
 	const char *header;
 	const char *prefix;
@@ -45,187 +44,31 @@ static const char *sig_nonempty(const char *s)
 
 static void sig_params_get(const struct webhook_conf *wh, struct sig_params *p)
 {
+	const struct webhook_preset *ps = conf_webhook_preset(wh->scheme);
+
 	memset(p, 0, sizeof(*p));
 	p->header = sig_nonempty(wh->header);
-	p->prefix = wh->prefix ? wh->prefix : "";
-	p->encoding = wh->encoding;
-	p->key_base64 = wh->key_base64;
+	if (!p->header)
+		p->header = ps->header;
+	p->prefix = wh->prefix ? wh->prefix : ps->prefix;
+	p->encoding = ps->fixed_encoding ? ps->encoding : wh->encoding;
+	p->key_base64 = ps->fixed_key ? ps->key_base64 : wh->key_base64;
 	p->timestamp_header = sig_nonempty(wh->timestamp_header);
-	p->tolerance_ms = wh->tolerance_ms > 0 ? wh->tolerance_ms : SIG_DEFAULT_TOLERANCE_MS;
-
-	switch (wh->scheme) {
-	case WEBHOOK_GITHUB:
-		if (!p->header)
-			p->header = "X-Hub-Signature-256";
-		if (!wh->prefix)
-			p->prefix = "sha256=";
-		p->encoding = SIG_HEX;
-		p->key_base64 = false;
-		break;
-	case WEBHOOK_STANDARD:
-		if (!p->header)
-			p->header = "webhook-signature";
-		if (!wh->prefix)
-			p->prefix = "v1,";
-		p->encoding = SIG_BASE64;
-		p->key_base64 = true;
-		if (!p->timestamp_header)
-			p->timestamp_header = "webhook-timestamp";
+	if (!p->timestamp_header)
+		p->timestamp_header = ps->timestamp_header;
+	p->multi = ps->multi;
+	p->signed_id_ts = ps->signed_id_ts;
+	if (p->signed_id_ts) {
 		p->id_header = sig_nonempty(wh->id_header);
 		if (!p->id_header)
-			p->id_header = "webhook-id";
-		p->multi = true;
-		p->signed_id_ts = true;
-		break;
-	case WEBHOOK_BASE64:
-		if (!p->header)
-			p->header = "sign";
-		p->encoding = SIG_BASE64;
-		break;
-	case WEBHOOK_CUSTOM:
-	default:
-		break;
+			p->id_header = ps->id_header;
 	}
+	p->tolerance_ms = wh->tolerance_ms > 0 ? wh->tolerance_ms : CONF_WEBHOOK_TOLERANCE_MS;
 }
 
 void signature_apply_preset(struct webhook_conf *wh)
 {
-	if (!wh)
-		return;
-	switch (wh->scheme) {
-	case WEBHOOK_GITHUB:
-		if (!wh->header)
-			wh->header = xstrdup("X-Hub-Signature-256");
-		if (!wh->prefix)
-			wh->prefix = xstrdup("sha256=");
-		wh->encoding = SIG_HEX;
-		wh->key_base64 = false;
-		break;
-	case WEBHOOK_STANDARD:
-		if (!wh->header)
-			wh->header = xstrdup("webhook-signature");
-		if (!wh->prefix)
-			wh->prefix = xstrdup("v1,");
-		wh->encoding = SIG_BASE64;
-		wh->key_base64 = true;
-		if (!wh->timestamp_header)
-			wh->timestamp_header = xstrdup("webhook-timestamp");
-		if (!wh->id_header)
-			wh->id_header = xstrdup("webhook-id");
-		break;
-	case WEBHOOK_BASE64:
-		if (!wh->header)
-			wh->header = xstrdup("sign");
-		if (!wh->prefix)
-			wh->prefix = xstrdup("");
-		wh->encoding = SIG_BASE64;
-		break;
-	case WEBHOOK_CUSTOM:
-	default:
-		if (!wh->prefix)
-			wh->prefix = xstrdup("");
-		break;
-	}
-	if (wh->tolerance_ms <= 0)
-		wh->tolerance_ms = SIG_DEFAULT_TOLERANCE_MS;
-}
-
-/* ---- base64 ---- */
-
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *base64_encode(const unsigned char *data, size_t len)
-{
-	char *out, *o;
-	size_t i;
-
-	out = xmalloc((len + 2) / 3 * 4 + 1);
-	o = out;
-	for (i = 0; i + 3 <= len; i += 3) {
-		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
-		*o++ = b64_alphabet[v >> 18 & 63];
-		*o++ = b64_alphabet[v >> 12 & 63];
-		*o++ = b64_alphabet[v >> 6 & 63];
-		*o++ = b64_alphabet[v & 63];
-	}
-	if (len - i == 1) {
-		uint32_t v = (uint32_t)data[i] << 16;
-		*o++ = b64_alphabet[v >> 18 & 63];
-		*o++ = b64_alphabet[v >> 12 & 63];
-		*o++ = '=';
-		*o++ = '=';
-	} else if (len - i == 2) {
-		uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8;
-		*o++ = b64_alphabet[v >> 18 & 63];
-		*o++ = b64_alphabet[v >> 12 & 63];
-		*o++ = b64_alphabet[v >> 6 & 63];
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Strict decoding: only the standard alphabet, no blanks, padding optional
- * but when present it must complete the last quantum ("YQ==" or "YQ", not
- * "YQ="), and the unused bits of the last character must be zero. */
-unsigned char *base64_decode(const char *text, size_t *len)
-{
-	unsigned char *out = NULL;
-	size_t n, pad = 0, i, o = 0, rem;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	if (len)
-		*len = 0;
-	if (!text)
-		return NULL;
-	n = strlen(text);
-	while (pad < 2 && n > 0 && text[n - 1] == '=') {
-		n--;
-		pad++;
-	}
-	rem = n % 4;
-	if (rem == 1)
-		return NULL;
-	if (pad > 0 && (rem == 0 || (n + pad) % 4 != 0))
-		return NULL;
-	out = xmalloc(n / 4 * 3 + 3);
-	for (i = 0; i < n; i++) {
-		int v = b64_value((unsigned char)text[i]);
-		if (v < 0)
-			goto bad;
-		acc = (acc << 6 | (uint32_t)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits & 0xff);
-		}
-	}
-	/* leftover bits (2 or 4) must be zero in a canonical encoding */
-	if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-		goto bad;
-	if (len)
-		*len = o;
-	return out;
-bad:
-	free(out);
-	return NULL;
+	conf_webhook_apply_preset(wh);
 }
 
 /* ---- hex ---- */
@@ -277,31 +120,7 @@ static char *hex_encode(const unsigned char *data, size_t len)
  * or (key_base64) not valid base64.  Free with sig_key_free(). */
 static unsigned char *sig_key(const struct secret *s, bool key_base64, size_t *keylen)
 {
-	const char *v = s ? s->value : NULL;
-	unsigned char *key;
-	char *copy, *t;
-
-	*keylen = 0;
-	if (str_empty(v))
-		return NULL;
-	if (!key_base64) {
-		*keylen = strlen(v);
-		key = xmalloc(*keylen + 1);
-		memcpy(key, v, *keylen + 1);
-		return key;
-	}
-	copy = xstrdup(v);
-	t = str_trim(copy);
-	if (str_startswith(t, SIG_WHSEC))
-		t += strlen(SIG_WHSEC);
-	key = base64_decode(t, keylen);
-	OPENSSL_cleanse(copy, strlen(copy));
-	free(copy);
-	if (key && *keylen == 0) {
-		free(key);
-		key = NULL;
-	}
-	return key;
+	return conf_webhook_key(s ? s->value : NULL, key_base64, keylen);
 }
 
 static void sig_key_free(unsigned char *key, size_t keylen)

@@ -54,29 +54,21 @@ enum sig_result signature_verify(const struct webhook_conf *wh, sig_header_fn he
 char *signature_sign(const struct webhook_conf *wh, const char *id, int64_t timestamp_s,
                      const char *body, size_t len);
 
-/* Fills the preset defaults of wh->scheme into header, prefix, encoding,
- * key_base64, timestamp_header and id_header where the config left them
- * unset (NULL).  Called by the config loader.  The fixed parts of a preset
- * (github: hex and a text key; standard: base64 and a base64 key; base64:
- * base64 encoding) are always set, and a tolerance_ms <= 0 becomes the
- * default 300 s.  signature_verify and signature_sign apply the same
- * defaults themselves, so a zeroed struct with only scheme and secrets set
- * works too. */
+/* The same as conf_webhook_apply_preset() (conf/conf.h), where the
+ * scheme presets now live; kept for existing callers.  signature_verify
+ * and signature_sign read the same presets themselves, so a zeroed struct
+ * with only scheme and secrets set works too. */
 void signature_apply_preset(struct webhook_conf *wh);
 
-/* Checks a webhook group after signature_apply_preset: a signature header
+/* Checks a webhook group after conf_webhook_apply_preset: a signature header
  * is known, at least one secret is given, none is empty, and with
  * key_base64 every secret decodes (after an optional "whsec_").  Returns 0,
  * or -1 with err (ERRK_CONFIG) naming the option and the secret's position,
- * never its value; the config loader prefixes file and line.
+ * never its value; the caller adds the place (file and line).
  * (Addition to the original contract.) */
 int signature_check_conf(const struct webhook_conf *wh, struct error *err);
 
-/* base64 helpers (standard alphabet).  Decoding is strict: no blanks, no
- * other characters, padding optional but complete when present ("YQ" or
- * "YQ==", not "YQ="), unused trailing bits zero.  "" decodes to 0 bytes
- * (a non-NULL buffer). */
-char *base64_encode(const unsigned char *data, size_t len);           /* caller frees */
-unsigned char *base64_decode(const char *text, size_t *len);          /* NULL on bad input */
+/* base64_encode() and base64_decode() (strict decoding) are declared in
+ * util/util.h, included above. */
 
 #endif

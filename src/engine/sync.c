@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #define MAX_PAGES 10000000       /* a runaway paginator stops here */
 #define RUN_UPDATE_MS 250        /* progress written to sync_runs at most this often */
 #define INVALID_LOG_MAX 10       /* invalid items logged one by one, then summarised */
+#define QUEUE_DEPTH 4            /* batches parsed ahead of the one being applied */
 
 /* Observations of one page (or batch), with their SKUs in one arena. */
 struct batch {
@@ -28,6 +31,31 @@ struct batch {
 struct bitset {
 	unsigned char *bits;
 	size_t nbytes;
+};
+
+/* What the fetcher knows, copied into the run's stats as its batches are
+ * applied (so progress never runs ahead of what is committed). */
+struct fetch_stats {
+	int64_t invalid, bytes, pages, total;
+};
+
+/* A batch handed from the fetcher thread to the applier (the caller's
+ * thread), or the end of the feed. */
+struct message {
+	struct batch batch;
+	struct fetch_stats fs;
+	int page;
+	bool end;                /* the fetcher is done: rc and err say how */
+	int rc;
+	struct error err;
+};
+
+struct queue {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	struct message slots[QUEUE_DEPTH];
+	size_t head, count;
+	struct batch spare;      /* an emptied batch returned for reuse */
 };
 
 struct sync_state {
@@ -49,25 +77,33 @@ struct sync_state {
 	int64_t page_observed_at;
 	int64_t page_base_pos;   /* items before this page */
 	int64_t page_items;      /* items delivered by the current attempt of the page */
-	int page;
+	int page;                /* fetcher: the page being fetched */
+	int applied_page;        /* applier: the last page committed */
 	int64_t started_mono;
 	int64_t deadline_mono;   /* time limit, 0 = none */
 	int64_t last_update_mono;
 	int64_t last_progress_mono;
 	struct error item_err;   /* error raised inside a callback */
+	/* the pipeline: the fetcher downloads and parses while the applier writes */
+	struct fetch_stats fs;   /* fetcher side */
+	struct queue q;
+	atomic_bool abort;       /* the applier failed: the fetcher stops */
+	struct http_client *http;
 };
 
 static int stop_requested(void *ud)
 {
 	const struct sync_state *st = ud;
 
-	return (st->opts->stop && *st->opts->stop) ||
+	return (st->opts->stop && *st->opts->stop) || atomic_load(&st->abort) ||
 	       (st->deadline_mono && time_mono_ms() >= st->deadline_mono);
 }
 
 /* The error of a stopped run: a signal, or the time limit. */
 static int stop_error(const struct sync_state *st, struct error *err)
 {
+	if (atomic_load(&st->abort))
+		return err_set(err, ERRK_INTERRUPTED, _("stopped: applying an earlier page failed"));
 	if (st->deadline_mono && time_mono_ms() >= st->deadline_mono)
 		return err_set(err, ERRK_INTERRUPTED, _("time limit of %lld s reached"),
 		               (long long)(st->opts->time_limit_ms / 1000));
@@ -169,7 +205,7 @@ static void report_progress(struct sync_state *st, bool force)
 		struct sync_progress p = {
 			.slug = st->sup->slug,
 			.run_id = st->rep->run_id,
-			.page = st->page,
+			.page = st->applied_page,
 			.stats = &st->rep->stats,
 			.elapsed_ms = now - st->started_mono,
 		};
@@ -196,16 +232,74 @@ static void on_change(void *ud, const struct stock_change *ch)
 		st->opts->on_change(st->opts->ud, ch);
 }
 
+/* ---- the pipeline ---- */
+
+/* Fetcher: hands the current batch to the applier (blocks while the queue
+ * is full) and takes an empty one back. */
+static int emit(struct sync_state *st, bool end, int rc, const struct error *err)
+{
+	struct queue *q = &st->q;
+	struct message *m;
+
+	if (!end && st->batch.n == 0)
+		return 0;
+	pthread_mutex_lock(&q->lock);
+	/* the end message always goes in: after an abort the applier drains */
+	while (q->count == QUEUE_DEPTH && (end || !atomic_load(&st->abort)))
+		pthread_cond_wait(&q->changed, &q->lock);
+	if (atomic_load(&st->abort) && !end) {
+		pthread_mutex_unlock(&q->lock);
+		return -1;
+	}
+	m = &q->slots[(q->head + q->count) % QUEUE_DEPTH];
+	m->batch = st->batch;
+	m->fs = st->fs;
+	m->page = st->page;
+	m->end = end;
+	m->rc = rc;
+	if (err)
+		m->err = *err;
+	else
+		err_clear(&m->err);
+	q->count++;
+	st->batch = q->spare;
+	memset(&q->spare, 0, sizeof(q->spare));
+	batch_clear(&st->batch);
+	pthread_cond_broadcast(&q->changed);
+	pthread_mutex_unlock(&q->lock);
+	return 0;
+}
+
 static int apply_batch(struct sync_state *st, struct error *err)
 {
-	if (st->batch.n == 0)
-		return 0;
-	batch_seal(&st->batch);
-	if (engine_apply(&st->actx, st->batch.obs, st->batch.n, &st->counts, err) != 0)
-		return -1;
-	batch_clear(&st->batch);
-	report_progress(st, false);
+	if (emit(st, false, 0, NULL) != 0)
+		return stop_error(st, err);
 	return 0;
+}
+
+/* Applier: takes the next message (blocks until there is one). */
+static void queue_pop(struct queue *q, struct message *out)
+{
+	pthread_mutex_lock(&q->lock);
+	while (q->count == 0)
+		pthread_cond_wait(&q->changed, &q->lock);
+	*out = q->slots[q->head];
+	q->head = (q->head + 1) % QUEUE_DEPTH;
+	q->count--;
+	pthread_cond_broadcast(&q->changed);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Applier: gives an applied batch's memory back to the fetcher. */
+static void queue_recycle(struct queue *q, struct batch *b)
+{
+	pthread_mutex_lock(&q->lock);
+	if (!q->spare.obs && !q->spare.skus.data) {
+		q->spare = *b;
+		memset(b, 0, sizeof(*b));
+	}
+	pthread_mutex_unlock(&q->lock);
+	batch_free(b);
 }
 
 static int on_item(void *ud, const struct feed_item *it, struct error *err)
@@ -218,8 +312,8 @@ static int on_item(void *ud, const struct feed_item *it, struct error *err)
 	if (stop_requested(st))
 		return stop_error(st, err);
 	if (rules_item_to_obs(st->sup, it, &raw, &source_time, &ierr) != 0) {
-		st->rep->stats.invalid++;
-		if (st->rep->stats.invalid <= INVALID_LOG_MAX)
+		st->fs.invalid++;
+		if (st->fs.invalid <= INVALID_LOG_MAX)
 			log_warn(_("%s: page %d: skipped invalid item: %s"), st->sup->slug, st->page,
 			         ierr.msg);
 		return 0;
@@ -251,7 +345,7 @@ static int sink_data(void *ud, const char *bytes, size_t len, struct error *err)
 {
 	struct sync_state *st = ud;
 
-	st->rep->stats.bytes += (int64_t)len;
+	st->fs.bytes += (int64_t)len;
 	return feed_parser_write(st->parser, bytes, len, err);
 }
 
@@ -407,9 +501,9 @@ static int fetch_all(struct sync_state *st, struct http_client *http, struct err
 		}
 		feed_parser_free(st->parser);
 		st->parser = NULL;
-		st->rep->stats.pages = st->page;
+		st->fs.pages = st->page;
 		if (meta.has_total)
-			st->rep->stats.total = meta.total;
+			st->fs.total = meta.total;
 		st->page_base_pos += meta.n_items;
 		offset += meta.n_items;
 
@@ -452,7 +546,6 @@ static int fetch_all(struct sync_state *st, struct http_client *http, struct err
 		}
 		http_result_clear(&res);
 		feed_page_meta_clear(&meta);
-		report_progress(st, false);
 		if (last) {
 			rc = 0;
 			goto out;
@@ -463,6 +556,86 @@ out:
 	free(url);
 	free(cursor);
 	free(next_url);
+	return rc;
+}
+
+/* The fetcher thread: downloads and parses every page, handing batches over. */
+static void *fetcher_main(void *arg)
+{
+	struct sync_state *st = arg;
+	struct error e = { 0 };
+	int rc = fetch_all(st, st->http, &e);
+
+	if (rc != 0)
+		batch_clear(&st->batch);   /* a failed page is never applied */
+	emit(st, true, rc, &e);
+	return NULL;
+}
+
+static void stats_from_fetch(struct sync_state *st, const struct fetch_stats *fs)
+{
+	st->rep->stats.invalid = fs->invalid;
+	st->rep->stats.bytes = fs->bytes;
+	st->rep->stats.pages = fs->pages;
+	if (fs->total > 0)
+		st->rep->stats.total = fs->total;
+}
+
+/* Runs the fetcher in its own thread and applies its batches here, each in
+ * its own transaction, so the next page downloads and parses while this one
+ * is written. */
+static int run_pipeline(struct sync_state *st, struct http_client *http, struct error *err)
+{
+	struct message m;
+	pthread_t th;
+	bool failed = false;
+	int rc = 0;
+
+	st->http = http;
+	pthread_mutex_init(&st->q.lock, NULL);
+	pthread_cond_init(&st->q.changed, NULL);
+	if (pthread_create(&th, NULL, fetcher_main, st) != 0) {
+		rc = err_set(err, ERRK_INTERNAL, _("cannot start the fetcher thread"));
+		goto out;
+	}
+	for (;;) {
+		queue_pop(&st->q, &m);
+		if (!failed && m.batch.n > 0) {
+			batch_seal(&m.batch);
+			if (engine_apply(&st->actx, m.batch.obs, m.batch.n, &st->counts, err) != 0) {
+				failed = true;
+				err_prefix(err, _("page %d"), m.page);
+				pthread_mutex_lock(&st->q.lock);
+				atomic_store(&st->abort, true);
+				pthread_cond_broadcast(&st->q.changed);
+				pthread_mutex_unlock(&st->q.lock);
+			} else {
+				stats_from_fetch(st, &m.fs);
+				st->applied_page = m.page;
+				report_progress(st, false);
+			}
+		}
+		if (m.end) {
+			if (failed) {
+				rc = -1;
+			} else {
+				stats_from_fetch(st, &m.fs);
+				st->applied_page = m.page;
+				if (m.rc != 0) {
+					*err = m.err;
+					rc = -1;
+				}
+			}
+			batch_free(&m.batch);
+			break;
+		}
+		queue_recycle(&st->q, &m.batch);
+	}
+	pthread_join(th, NULL);
+out:
+	batch_free(&st->q.spare);
+	pthread_cond_destroy(&st->q.changed);
+	pthread_mutex_destroy(&st->q.lock);
 	return rc;
 }
 
@@ -556,7 +729,7 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 
 	http = http_client_new(s, c->user_agent_extra);
 	http_client_set_cancel(http, stop_requested, &st);
-	if (fetch_all(&st, http, err) != 0)
+	if (run_pipeline(&st, http, err) != 0)
 		goto finish;
 	stats_from_counts(&st);
 	if (st.track_seen && zero_missing(&st, err) != 0)

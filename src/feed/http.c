@@ -544,7 +544,7 @@ void http_client_set_cancel(struct http_client *c, int (*cancelled)(void *ud), v
 
 /* ---- rate limit ---- */
 
-static int rate_wait(struct http_client *c, const char *masked, struct error *err)
+static int rate_wait(struct http_client *c, const char *where, struct error *err)
 {
 	const struct supplier_conf *sup = c->sup;
 	int64_t now = time_mono_ms();
@@ -566,9 +566,9 @@ static int rate_wait(struct http_client *c, const char *masked, struct error *er
 			int64_t wait = c->hour[c->hour_head] + HOUR_MS - now;
 			if (wait > sup->max_retry_wait_ms)
 				return err_set(err, ERRK_TRANSIENT,
-				               _("GET %s: hourly rate limit of %lld requests reached "
+				               _("%s: hourly rate limit of %lld requests reached "
 				                 "(next request allowed in %lld s)"),
-				               masked, (long long)sup->rate_per_hour,
+				               where, (long long)sup->rate_per_hour,
 				               (long long)((wait + 999) / 1000));
 			if (sleep_ms(c, wait) != 0)
 				goto cancelled;
@@ -582,8 +582,8 @@ static int rate_wait(struct http_client *c, const char *masked, struct error *er
 	c->last_start = now;
 	return 0;
 cancelled:
-	return err_set(err, ERRK_INTERRUPTED, _("GET %s: stopped while waiting for the rate limit"),
-	               masked);
+	return err_set(err, ERRK_INTERRUPTED, _("%s: stopped while waiting for the rate limit"),
+	               where);
 }
 
 /* ---- body handling ---- */
@@ -1076,12 +1076,55 @@ static int64_t backoff_ms(struct http_client *c, int retry, const struct attempt
 
 enum outcome { OUT_OK, OUT_RETRY, OUT_FAIL };
 
-int http_get(struct http_client *c, const char *url, const struct http_sink *sink,
-             struct http_result *res, struct error *err)
+/* Is url an http:// or https:// URL? */
+static bool url_is_http(const char *url)
+{
+	return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+}
+
+/* Sets the handle up for a POST of body (not copied: it must outlive the
+ * request) with its Content-Type, on top of the client's own headers.
+ * *list receives the request's header list; the caller frees it after
+ * post_reset(). */
+static void post_setup(struct http_client *c, const char *body, size_t len,
+                       const char *content_type, struct curl_slist **list)
+{
+	char *line;
+
+	for (struct curl_slist *h = c->headers; h; h = h->next)
+		*list = curl_slist_append(*list, h->data);
+	line = xasprintf("Content-Type: %s", content_type);
+	*list = curl_slist_append(*list, line);
+	free(line);
+	/* no "Expect: 100-continue" round trip before a large body */
+	*list = curl_slist_append(*list, "Expect:");
+	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, *list);
+}
+
+/* Puts the reused handle back to a plain GET with the client's headers. */
+static void post_reset(struct http_client *c)
+{
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+}
+
+/* One request: GET (body NULL) or POST (body, len, content_type), with the
+ * retries, auth, limits and masking described in http.h. */
+static int request(struct http_client *c, const char *url, const char *body, size_t len,
+                   const char *content_type, const struct http_sink *sink,
+                   struct http_result *res, struct error *err)
 {
 	const struct supplier_conf *sup = c->sup;
+	const char *method = body ? "POST" : "GET";
 	struct attempt a;
-	char *full = NULL, *masked = NULL;
+	struct curl_slist *post_headers = NULL;
+	bool posting = false;
+	char *full = NULL, *masked = NULL, *where = NULL;
 	int rc = -1, max_attempts = 1 + (sup->retries > 0 ? sup->retries : 0);
 	char *last_cause = NULL;     /* for the final message */
 	enum err_kind last_kind = ERRK_TRANSIENT;
@@ -1092,7 +1135,7 @@ int http_get(struct http_client *c, const char *url, const struct http_sink *sin
 	a.sink = sink;
 
 	if (!url || !*url) {
-		err_set(err, ERRK_PERMANENT, _("GET: no URL given"));
+		err_set(err, ERRK_PERMANENT, _("%s: no URL given"), method);
 		goto out;
 	}
 	if (sup->auth.kind == AUTH_QUERY && !str_empty(sup->auth.param) &&
@@ -1101,11 +1144,27 @@ int http_get(struct http_client *c, const char *url, const struct http_sink *sin
 	else
 		full = xstrdup(url);
 	masked = http_url_mask(full, mask_param(sup));
+	where = xasprintf("%s %s", method, masked);
 	if (c->auth_bad) {
 		err_set(err, ERRK_CONFIG,
-		        _("GET %s: the auth header name or token holds a line break or colon; refusing to send it"),
-		        masked);
+		        _("%s: the auth header name or token holds a line break or colon; refusing to send it"),
+		        where);
 		goto out;
+	}
+	if (body) {
+		if (!url_is_http(full)) {
+			err_set(err, ERRK_CONFIG,
+			        _("%s: only http and https URLs can take a POST request"), where);
+			goto out;
+		}
+		if (str_empty(content_type) || has_crlf(content_type)) {
+			err_set(err, ERRK_CONFIG,
+			        _("%s: the Content-Type is empty or holds a line break; "
+			          "refusing to send it"), where);
+			goto out;
+		}
+		post_setup(c, body, len, content_type, &post_headers);
+		posting = true;
 	}
 	curl_easy_setopt(c->curl, CURLOPT_URL, full);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_write);
@@ -1128,12 +1187,12 @@ int http_get(struct http_client *c, const char *url, const struct http_sink *sin
 		if (attempt > 0) {
 			int64_t wait = backoff_ms(c, attempt - 1, &a);
 			if (sleep_ms(c, wait) != 0) {
-				err_set(err, ERRK_INTERRUPTED, _("GET %s: stopped while waiting to retry"),
-				        masked);
+				err_set(err, ERRK_INTERRUPTED, _("%s: stopped while waiting to retry"),
+				        where);
 				goto out;
 			}
 		}
-		if (rate_wait(c, masked, err) != 0)
+		if (rate_wait(c, where, err) != 0)
 			goto out;
 		attempt_reset(&a);
 		c->errbuf[0] = '\0';
@@ -1160,24 +1219,24 @@ int http_get(struct http_client *c, const char *url, const struct http_sink *sin
 
 		if (cr == CURLE_WRITE_ERROR && a.why != ABORT_NONE) {
 			if (a.why == ABORT_TOO_LARGE)
-				err_set(err, ERRK_PERMANENT, _("GET %s: response larger than %lld bytes"),
-				        masked, (long long)sup->max_bytes);
+				err_set(err, ERRK_PERMANENT, _("%s: response larger than %lld bytes"),
+				        where, (long long)sup->max_bytes);
 			else
 				err_set(err, a.sink_err.kind != ERRK_NONE ? a.sink_err.kind : ERRK_PERMANENT,
 				        "%s", a.sink_err.msg[0] ? a.sink_err.msg : _("stopped by the consumer"));
 			if (a.why == ABORT_GZIP)
-				err_prefix(err, _("GET %s"), masked);
+				err_prefix(err, "%s", where);
 			goto out;
 		}
 		if (cr == CURLE_ABORTED_BY_CALLBACK && is_cancelled(c)) {
-			err_set(err, ERRK_INTERRUPTED, _("GET %s: stopped during the transfer"), masked);
+			err_set(err, ERRK_INTERRUPTED, _("%s: stopped during the transfer"), where);
 			goto out;
 		}
 		if (cr != CURLE_OK) {
 			last_cause = curl_cause(c, cr, full);
 			last_kind = curl_retryable(cr) ? ERRK_TRANSIENT : ERRK_PERMANENT;
 			if (last_kind == ERRK_PERMANENT) {
-				err_set(err, ERRK_PERMANENT, _("GET %s: %s"), masked, last_cause);
+				err_set(err, ERRK_PERMANENT, "%s: %s", where, last_cause);
 				goto out;
 			}
 			continue;
@@ -1194,15 +1253,15 @@ int http_get(struct http_client *c, const char *url, const struct http_sink *sin
 					continue;
 				}
 				if (*snip)
-					err_set(err, ERRK_TRANSIENT, _("GET %s: %s after %d attempts: %s"),
-					        masked, last_cause, attempt + 1, snip);
+					err_set(err, ERRK_TRANSIENT, _("%s: %s after %d attempts: %s"),
+					        where, last_cause, attempt + 1, snip);
 				else
-					err_set(err, ERRK_TRANSIENT, _("GET %s: %s after %d attempts"),
-					        masked, last_cause, attempt + 1);
+					err_set(err, ERRK_TRANSIENT, _("%s: %s after %d attempts"),
+					        where, last_cause, attempt + 1);
 			} else if (*snip) {
-				err_set(err, ERRK_PERMANENT, _("GET %s: %s: %s"), masked, last_cause, snip);
+				err_set(err, ERRK_PERMANENT, "%s: %s: %s", where, last_cause, snip);
 			} else {
-				err_set(err, ERRK_PERMANENT, _("GET %s: %s"), masked, last_cause);
+				err_set(err, ERRK_PERMANENT, "%s: %s", where, last_cause);
 			}
 			free(snip);
 			goto out;
@@ -1211,10 +1270,10 @@ int http_get(struct http_client *c, const char *url, const struct http_sink *sin
 	if (last_cause) {
 		/* retryable transport failure on the last attempt */
 		if (res->attempts > 1)
-			err_set(err, last_kind, _("GET %s: %s (%d attempts)"), masked, last_cause,
+			err_set(err, last_kind, _("%s: %s (%d attempts)"), where, last_cause,
 			        res->attempts);
 		else
-			err_set(err, last_kind, _("GET %s: %s"), masked, last_cause);
+			err_set(err, last_kind, "%s: %s", where, last_cause);
 		goto out;
 	}
 
@@ -1237,11 +1296,29 @@ out:
 	/* no dangling pointers to this call's state in the reused handle */
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, NULL);
+	if (posting)
+		post_reset(c);
+	curl_slist_free_all(post_headers);
 	attempt_free(&a);
 	free(last_cause);
 	free(full);
 	free(masked);
+	free(where);
 	return rc;
+}
+
+int http_get(struct http_client *c, const char *url, const struct http_sink *sink,
+             struct http_result *res, struct error *err)
+{
+	return request(c, url, NULL, 0, NULL, sink, res, err);
+}
+
+int http_post(struct http_client *c, const char *url, const char *body, size_t len,
+              const char *content_type, const struct http_sink *sink, struct http_result *res,
+              struct error *err)
+{
+	return request(c, url, body ? body : "", body ? len : 0,
+	               content_type ? content_type : "application/octet-stream", sink, res, err);
 }
 
 /* ---- buffer convenience ---- */
@@ -1266,6 +1343,16 @@ int http_get_buf(struct http_client *c, const char *url, struct buf *out,
 
 	buf_reset(out);
 	return http_get(c, url, &sink, res, err);
+}
+
+int http_post_buf(struct http_client *c, const char *url, const char *body, size_t len,
+                  const char *content_type, struct buf *out, struct http_result *res,
+                  struct error *err)
+{
+	struct http_sink sink = { buf_begin, buf_data, out };
+
+	buf_reset(out);
+	return http_post(c, url, body, len, content_type, &sink, res, err);
 }
 
 /* ---- global ---- */

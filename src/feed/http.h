@@ -16,6 +16,8 @@
  * secret query parameter masked as "***") and the cause, including the
  * start of an error body.
  *
+ * Requests are GETs, except http_post() for APIs that take a body.
+ *
  * SFTP: when ~/.ssh/known_hosts exists, the server's host key must be in it.
  */
 #ifndef DROPSTOCK_HTTP_H
@@ -64,6 +66,26 @@ int http_get(struct http_client *c, const char *url, const struct http_sink *sin
 /* Convenience: GET into a buffer (bounded by max_bytes). */
 int http_get_buf(struct http_client *c, const char *url, struct buf *out,
                  struct http_result *res, struct error *err);
+
+/* POST body (len bytes, sent as they are; NULL = empty) to url with the
+ * header "Content-Type: content_type" (NULL = application/octet-stream),
+ * for supplier APIs that take the question in the body (live checks).
+ * Everything else is as for http_get: auth (query parameter included),
+ * rate limit, the same retries with the body sent again on each attempt,
+ * size limit, gzip answers, cancellation, masked URLs in error texts, which
+ * start "POST URL: ...".  Only http and https URLs are accepted (others
+ * fail at once with ERRK_CONFIG, as does a content type holding a line
+ * break); a redirect is followed as curl does (301/302/303 turn into a
+ * GET).  body must stay valid until the call returns.  The client is a
+ * plain GET client again afterwards. */
+int http_post(struct http_client *c, const char *url, const char *body, size_t len,
+              const char *content_type, const struct http_sink *sink, struct http_result *res,
+              struct error *err);
+
+/* Convenience: POST, the answer into a buffer (bounded by max_bytes). */
+int http_post_buf(struct http_client *c, const char *url, const char *body, size_t len,
+                  const char *content_type, struct buf *out, struct http_result *res,
+                  struct error *err);
 
 /* Returns url with param=value appended (? or &), value URL-encoded.  Caller frees. */
 char *http_url_add_param(const char *url, const char *param, const char *value);

@@ -105,15 +105,34 @@ char *time_format_iso(int64_t ms, char out[32]);
 /* "3 s", "5 min", "2 h", "4 d" relative age for humans.  out holds 32 bytes. */
 char *time_format_age(int64_t age_ms, char out[32]);
 
-/* ---- logging to stderr ----
- * Messages are already translated by the caller. */
+/* ---- logging ----
+ * Messages are already translated by the caller.  Where lines go (log.c):
+ *   LOG_TO_STDERR   "2026-11-27 08:15:00 warning: MESSAGE" on stderr (default)
+ *   LOG_TO_JOURNAL  "<4>MESSAGE" on stderr: sd-daemon priority prefixes that
+ *                   the journal reads; chosen automatically when stderr is
+ *                   the journal ($JOURNAL_STREAM names stderr's device:inode)
+ *   LOG_TO_SYSLOG   syslog(3), facility daemon (`dropstock daemon --syslog`)
+ * A line is written whole (threads never interleave within a line). */
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 extern enum log_level log_threshold;          /* default LOG_WARN; -v INFO, -vv DEBUG */
 void log_msg(enum log_level lvl, const char *fmt, ...) PRINTF_LIKE(2, 3);
+enum log_target { LOG_TO_STDERR = 0, LOG_TO_JOURNAL, LOG_TO_SYSLOG };
+/* Sends lines to syslog(3) with this ident (its string must outlive the
+ * logging) when use_syslog, else back to the automatic choice between
+ * LOG_TO_JOURNAL and LOG_TO_STDERR. */
+void log_setup(bool use_syslog, const char *ident);
+enum log_target log_get_target(void);
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* ---- base64, standard alphabet (base64.c) ----
+ * Decoding is strict: no blanks, no other characters, padding optional but
+ * complete when present ("YQ" or "YQ==", not "YQ="), unused trailing bits
+ * zero.  "" decodes to 0 bytes (a non-NULL buffer).  *len may be NULL. */
+char *base64_encode(const unsigned char *data, size_t len);           /* caller frees */
+unsigned char *base64_decode(const char *text, size_t *len);          /* NULL on bad input */
 
 /* ---- files ---- */
 /* Reads a whole (small) file; NULL with err on failure. *len may be NULL. */

@@ -7,7 +7,7 @@
  * F.tmp then rename) once listening, and serves until SIGTERM/SIGINT or
  * until --max-seconds (default 600) have passed; both exit 0.
  *
- * Routes (GET or HEAD):
+ * Routes (GET or HEAD, but POST /check):
  *   /static/NAME   file --root DIR/NAME (".." refused); NAME.gz is sent raw
  *                  as application/gzip
  *   /items         JSON envelope over the item list, paged by page+limit
@@ -21,6 +21,11 @@
  *   /items.xml     <catalog total="N"><product sku=".."><stock>..</stock>
  *                  <updated>..</updated></product>...</catalog>
  *   /check/SKU     {"sku":..,"stock":..[,"updated_at":..]} or 404
+ *   POST /check    body {"skus":["A","B",..]} or {"sku":"A"} with Content-Type
+ *                  application/json (else 415; a body that is neither: 400;
+ *                  over 1 MiB: 413); answers {"items":[{"sku":..,"stock":..
+ *                  [,"updated_at":..]},..]} for the SKUs it knows, in the
+ *                  order asked (unknown SKUs are left out)
  *
  * Changing items at runtime: the --items file is re-read when its mtime or
  * size changes (checked on every request to /items*, /check); a test
@@ -43,12 +48,15 @@
  *   --empty-body            200 with 0 bytes
  *   --error-envelope        200 with {"success":false,"message":"API key expired"}
  *   --check-delay-ms MS, --check-fail-status CODE   the same for /check
+ *                  (GET /check/SKU and POST /check)
  * Auth (401 when not met, on every route): --require-bearer TOKEN,
  * --require-header NAME:VALUE, --require-basic USER:PASS,
  * --require-query NAME=VALUE.
  * Other: --gzip (Content-Encoding: gzip for clients that accept it),
  * --log FILE (one line per request: "METHOD URL auth=.. key=..
- * accept-encoding=.."), --relative-links (Link header with a relative URL),
+ * accept-encoding=.."; a POST adds " content-type=.. body=.." with the body
+ * on one line, bytes outside printable ASCII as \xHH), --relative-links
+ * (Link header with a relative URL),
  * --change-pct P --seed S (with --generate: change P% of the stocks,
  * deterministically), --page-size N (page size prerendered, default 500).
  *
@@ -741,9 +749,13 @@ static void catalog_prerender(struct catalog *c)
 
 /* ---- responses ---- */
 
+#define POST_MAX (1024 * 1024)   /* largest request body read */
+
 struct req_ctx {
 	char *uri;
 	bool seen;           /* the handler was called once (headers complete) */
+	struct sbuf body;    /* the request body (POST) */
+	bool too_big;        /* the body was longer than POST_MAX */
 };
 
 static bool client_gzip(struct MHD_Connection *conn)
@@ -978,6 +990,17 @@ static enum MHD_Result route_static(struct MHD_Connection *conn, const char *nam
 	return reply(conn, MHD_HTTP_OK, content_type_for(name), &body, NULL, !gz);
 }
 
+/* {"sku":..,"stock":..[,"updated_at":..]} of one item; cat_lock held. */
+static void put_check_item(struct sbuf *b, const struct item *it)
+{
+	sb_printf(b, "{\"sku\":%s,\"stock\":%s", S(cat, it->sku_json), S(cat, it->stock_json));
+	if (it->updated) {
+		sb_puts(b, ",\"updated_at\":");
+		sb_json_str(b, S(cat, it->updated));
+	}
+	sb_puts(b, "}");
+}
+
 static enum MHD_Result route_check(struct MHD_Connection *conn, const char *sku)
 {
 	struct sbuf b = { 0 };
@@ -990,17 +1013,81 @@ static enum MHD_Result route_check(struct MHD_Connection *conn, const char *sku)
 		return reply_fault(conn, (unsigned)opt.check_fail_status);
 	pthread_rwlock_rdlock(&cat_lock);
 	it = catalog_find(cat, sku);
-	if (it) {
-		sb_printf(&b, "{\"sku\":%s,\"stock\":%s", S(cat, it->sku_json), S(cat, it->stock_json));
-		if (it->updated) {
-			sb_puts(&b, ",\"updated_at\":");
-			sb_json_str(&b, S(cat, it->updated));
-		}
-		sb_puts(&b, "}");
-	}
+	if (it)
+		put_check_item(&b, it);
 	pthread_rwlock_unlock(&cat_lock);
 	if (!it)
 		return reply_json_msg(conn, MHD_HTTP_NOT_FOUND, "unknown SKU");
+	return reply(conn, MHD_HTTP_OK, "application/json", &b, NULL, true);
+}
+
+/* Is the request's Content-Type application/json (parameters allowed)? */
+static bool content_is_json(struct MHD_Connection *conn)
+{
+	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	size_t n = strlen("application/json");
+
+	return ct && strncasecmp(ct, "application/json", n) == 0 &&
+	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* POST /check: {"skus":[..]} or {"sku":".."} -> {"items":[..]}. */
+static enum MHD_Result route_check_post(struct MHD_Connection *conn, const struct req_ctx *ctx)
+{
+	struct sbuf b = { 0 };
+	json_error_t je;
+	json_t *doc, *skus, *one, *v;
+	size_t i, n = 0;
+	bool first = true;
+
+	catalog_maybe_reload();
+	if (opt.check_delay_ms > 0)
+		nap(opt.check_delay_ms);
+	if (opt.check_fail_status > 0)
+		return reply_fault(conn, (unsigned)opt.check_fail_status);
+	if (ctx->too_big)
+		return reply_json_msg(conn, 413, "request body too large");
+	if (!content_is_json(conn))
+		return reply_json_msg(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		                      "expected Content-Type: application/json");
+	doc = json_loadb(ctx->body.d ? ctx->body.d : "", ctx->body.len, 0, &je);
+	if (!doc || !json_is_object(doc)) {
+		json_decref(doc);
+		return reply_json_msg(conn, MHD_HTTP_BAD_REQUEST, "the body is not a JSON object");
+	}
+	skus = json_object_get(doc, "skus");
+	one = json_object_get(doc, "sku");
+	if (json_is_array(skus)) {
+		n = json_array_size(skus);
+		json_array_foreach(skus, i, v) {
+			if (!json_is_string(v))
+				skus = NULL;
+		}
+	} else if (json_is_string(one)) {
+		n = 1;
+		skus = NULL;
+	}
+	if (!skus && !json_is_string(one)) {
+		json_decref(doc);
+		return reply_json_msg(conn, MHD_HTTP_BAD_REQUEST,
+		                      "expected {\"skus\":[\"SKU\",...]} or {\"sku\":\"SKU\"}");
+	}
+	sb_puts(&b, "{\"items\":[");
+	pthread_rwlock_rdlock(&cat_lock);
+	for (i = 0; i < n; i++) {
+		const char *sku = json_string_value(skus ? json_array_get(skus, i) : one);
+		const struct item *it = catalog_find(cat, sku);
+
+		if (!it)
+			continue;
+		if (!first)
+			sb_puts(&b, ",");
+		first = false;
+		put_check_item(&b, it);
+	}
+	pthread_rwlock_unlock(&cat_lock);
+	sb_puts(&b, "]}");
+	json_decref(doc);
 	return reply(conn, MHD_HTTP_OK, "application/json", &b, NULL, true);
 }
 
@@ -1202,20 +1289,35 @@ static enum MHD_Result route_items(struct MHD_Connection *conn, enum items_kind 
 	return ret;
 }
 
-static void log_request(struct MHD_Connection *conn, const char *method, const char *uri)
+static void log_request(struct MHD_Connection *conn, const char *method, const char *uri,
+                        const struct req_ctx *ctx)
 {
-	const char *auth, *key, *ae;
+	const char *auth, *key, *ae, *ct;
+	struct sbuf extra = { 0 };
 
 	if (!log_fp)
 		return;
 	auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 	key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Api-Key");
 	ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
+	if (strcmp(method, "POST") == 0) {
+		ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+		sb_printf(&extra, " content-type=%s body=", ct ? ct : "-");
+		for (size_t i = 0; ctx && i < ctx->body.len; i++) {
+			unsigned char ch = (unsigned char)ctx->body.d[i];
+
+			if (ch >= 0x20 && ch < 0x7f)
+				sb_add(&extra, &ctx->body.d[i], 1);
+			else
+				sb_printf(&extra, "\\x%02X", ch);
+		}
+	}
 	pthread_mutex_lock(&log_lock);
-	fprintf(log_fp, "%s %s auth=%s key=%s accept-encoding=%s\n", method, uri,
-	        auth ? auth : "-", key ? key : "-", ae ? ae : "-");
+	fprintf(log_fp, "%s %s auth=%s key=%s accept-encoding=%s%s\n", method, uri,
+	        auth ? auth : "-", key ? key : "-", ae ? ae : "-", extra.d ? extra.d : "");
 	fflush(log_fp);
 	pthread_mutex_unlock(&log_lock);
+	free(extra.d);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -1227,19 +1329,36 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 
 	(void)cls;
 	(void)version;
-	(void)upload_data;
 	if (ctx && !ctx->seen) {
 		/* answering in the first call would make MHD close the connection */
 		ctx->seen = true;
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		*upload_data_size = 0;   /* bodies are ignored */
+		/* kept for POST /check (up to POST_MAX), ignored elsewhere */
+		if (ctx && !ctx->too_big) {
+			if (ctx->body.len + *upload_data_size > POST_MAX)
+				ctx->too_big = true;
+			else
+				sb_add(&ctx->body, upload_data, *upload_data_size);
+		}
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	log_request(conn, method, ctx && ctx->uri ? ctx->uri : url);
+	log_request(conn, method, ctx && ctx->uri ? ctx->uri : url, ctx);
+	if (strcmp(method, "POST") == 0) {
+		if (strcmp(url, "/check") != 0)
+			return reply_json_msg(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+			                      "only GET is served here (POST: /check)");
+		if (!ctx)
+			return MHD_NO;
+		if (!auth_ok(conn))
+			return reply_unauthorized(conn);
+		return route_check_post(conn, ctx);
+	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return reply_json_msg(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served");
+		return reply_json_msg(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		                      "only GET is served (POST: /check)");
 	if (!auth_ok(conn))
 		return reply_unauthorized(conn);
 	if (strncmp(url, "/static/", 8) == 0)
@@ -1263,6 +1382,8 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 	(void)conn;
 	ctx->uri = xstrdup(uri ? uri : "");
 	ctx->seen = false;
+	memset(&ctx->body, 0, sizeof(ctx->body));
+	ctx->too_big = false;
 	return ctx;
 }
 
@@ -1276,6 +1397,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	(void)toe;
 	if (ctx) {
 		free(ctx->uri);
+		free(ctx->body.d);
 		free(ctx);
 		*req_cls = NULL;
 	}

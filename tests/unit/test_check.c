@@ -2,7 +2,8 @@
  * mock supplier and local files: the live answer goes through the apply
  * path with source "check", suppliers without a check source say so,
  * failures leave the cache alone, two suppliers are asked together, and
- * only_stale asks only about stale caches. */
+ * only_stale asks only about stale caches; POST check sources send their
+ * body template with the SKU filled in. */
 #include "config.h"
 
 #include <dirent.h>
@@ -183,8 +184,8 @@ static int64_t check_logs(struct db *db, const char *sku)
 
 /* ---- configuration built in code ---- */
 
-#define N_SUP 6
-enum { S_ACME, S_BETA, S_DOWN, S_GAMMA, S_SLOW, S_FILE };
+#define N_SUP 8
+enum { S_ACME, S_BETA, S_DOWN, S_GAMMA, S_SLOW, S_FILE, S_POST, S_POST1 };
 
 static struct supplier_conf sups[N_SUP];
 static int64_t sup_ids[N_SUP];
@@ -231,6 +232,9 @@ static void sup_free(struct supplier_conf *s)
 	free(s->check.map.sku);
 	free(s->check.map.stock);
 	free(s->check.map.updated_at);
+	free(s->check.method);
+	free(s->check.body);
+	free(s->check.content_type);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -525,18 +529,82 @@ static void test_stale_and_dry_run(struct db *db)
 	check_result_free(&r);
 }
 
-static void test_post_unsupported(struct db *db)
+/* The SKU with a quote, a backslash and a non-ASCII letter. */
+#define ODD_SKU "Q \"1\" \\ \xc3\xa9"
+
+static void test_post(struct db *db)
 {
 	struct check_result r;
 	struct error e = { 0 };
-	char *saved = sups[S_FILE].check.method;
+	char *saved, *p, *log;
 
-	sups[S_FILE].check.method = (char *)"POST";
-	is_int(check_sku(db, &conf, "P6", &(struct check_opts){ 0 }, &r, &e), 0, "POST check");
-	ok(r.n_links == 1 && r.links[0].asked && !r.links[0].live_ok, "POST: no answer");
+	/* {"skus": {skus}}: the SKU goes as a JSON array, escaped */
+	is_int(product_stock(db, "P11"), 2, "P11 starts at 2");
+	is_int(check_sku(db, &conf, "P11", &(struct check_opts){ 0 }, &r, &e), 0, "POST check");
+	ok(r.n_links == 1 && r.links[0].asked && r.links[0].live_ok, "POST: answered (%s)",
+	   r.n_links == 1 ? r.links[0].error : "");
 	if (r.n_links == 1)
-		like(r.links[0].error, "POST", "says POST is not supported");
-	ok(r.any_failed, "POST counts as failed");
+		is_int(r.links[0].live, 11, "POST: live figure from the {\"items\":[...]} answer");
+	ok(!r.any_failed, "POST: no failure");
+	is_int(r.stock, 11, "POST: product stock after");
+	check_result_free(&r);
+	is_int(link_stock(db, ODD_SKU), 11, "POST: cache updated");
+	is_int(check_logs(db, ODD_SKU), 1, "POST: stock log row with source check");
+
+	/* {"sku": "{sku}"}: the SKU inside the template's quotes */
+	is_int(check_sku(db, &conf, "P12", &(struct check_opts){ 0 }, &r, &e), 0, "POST sku check");
+	ok(r.n_links == 1 && r.links[0].live_ok && r.links[0].live == 12,
+	   "POST {sku}: live 12 (%s)", r.n_links == 1 ? r.links[0].error : "");
+	check_result_free(&r);
+	is_int(link_stock(db, "K-1"), 12, "POST {sku}: cache updated");
+	is_int(product_stock(db, "P12"), 12, "POST {sku}: product updated");
+
+	/* a SKU the supplier leaves out of its answer */
+	is_int(check_sku(db, &conf, "P13", &(struct check_opts){ 0 }, &r, &e), 0,
+	       "POST unknown SKU returns 0");
+	ok(r.n_links == 1 && r.links[0].asked && !r.links[0].live_ok, "POST unknown: no answer");
+	if (r.n_links == 1)
+		like(r.links[0].error, "holds no item with that SKU (0 items)", "POST unknown: says why");
+	ok(r.any_failed, "POST unknown: counts as failed");
+	is_int(link_stock(db, "ZZ-9"), 5, "POST unknown: cache unchanged, not 0");
+	check_result_free(&r);
+
+	/* a SKU that is not UTF-8 cannot go into JSON: said, nothing sent */
+	is_int(check_sku(db, &conf, "P14", &(struct check_opts){ 0 }, &r, &e), 0,
+	       "POST non-UTF-8 SKU returns 0");
+	ok(r.n_links == 1 && r.links[0].asked && !r.links[0].live_ok, "POST non-UTF-8: no answer");
+	if (r.n_links == 1)
+		like(r.links[0].error, "not valid UTF-8", "POST non-UTF-8: says why (%s)",
+		     r.links[0].error);
+	is_int(link_stock(db, "BAD\xff"), 5, "POST non-UTF-8: cache unchanged");
+	check_result_free(&r);
+
+	/* the mock saw the bodies and the content type */
+	p = tpath("main.log");
+	log = file_read_all(p, NULL, NULL);
+	free(p);
+	ok(log != NULL, "mock log read");
+	if (log) {
+		like(log, "POST /check auth=- key=- accept-encoding=", "POST went to /check");
+		like(log, "content-type=application/json body={\"skus\": [\"Q \\\"1\\\" \\\\ \\xC3\\xA9\"]}",
+		     "{skus} became a JSON array with the SKU escaped");
+		like(log, "content-type=application/json body={\"sku\":\"K-1\"}", "{sku} filled in");
+		like(log, "body={\"skus\": [\"ZZ-9\"]}", "one SKU per ask");
+		ok(!strstr(log, "BAD"), "the non-UTF-8 SKU was never sent");
+	}
+	free(log);
+
+	/* POST needs an http(s) URL: a file source with method POST fails */
+	saved = sups[S_FILE].check.method;
+	sups[S_FILE].check.method = (char *)"POST";
+	is_int(check_sku(db, &conf, "P6", &(struct check_opts){ 0 }, &r, &e), 0, "POST file check");
+	ok(r.n_links == 1 && r.links[0].asked && !r.links[0].live_ok, "POST file: no answer");
+	if (r.n_links == 1) {
+		like(r.links[0].error, "only http and https", "POST file: says why (%s)",
+		     r.links[0].error);
+		like(r.links[0].error, "F-1", "POST file: names the SKU");
+	}
+	ok(r.any_failed, "POST file: counts as failed");
 	check_result_free(&r);
 	sups[S_FILE].check.method = saved;
 }
@@ -575,7 +643,7 @@ int main(void)
 	struct mock m = { -1, 0 }, slow = { -1, 0 }, dead = { -1, 0 };
 	struct error e = { 0 };
 	struct db *db = NULL;
-	char *tmpl, *p;
+	char *tmpl, *p, *logp;
 	int64_t now;
 
 	setenv("NO_PROXY", "127.0.0.1,localhost", 1);
@@ -601,21 +669,26 @@ int main(void)
 	           "{\"sku\":\"C-1\",\"stock\":\"12\"},"
 	           "{\"sku\":\"G-1\",\"stock\":10},"
 	           "{\"sku\":\"S-1\",\"stock\":9},"
-	           "{\"sku\":\"E-1\",\"stock\":8,\"updated_at\":\"2026-01-01T00:00:00Z\"}]\n");
+	           "{\"sku\":\"E-1\",\"stock\":8,\"updated_at\":\"2026-01-01T00:00:00Z\"},"
+	           "{\"sku\":\"K-1\",\"stock\":\"12\"},"
+	           "{\"sku\":\"Q \\\"1\\\" \\\\ \xc3\xa9\",\"stock\":11}]\n");
 	write_file("check-F-1.json",
 	           "{\"success\":true,\"data\":{\"sku\":\"F-1\",\"stock\":42}}\n");
 	write_file("check-F-2.json", "{\"data\":{\"sku\":\"F-2\",\"stock\":\"lots\"}}\n");
 	write_file("check-F-3.json", "{\"data\":{\"sku\":\"F-3\",\"stock\":");
 	write_file("check-F-4.json", "{\"data\":[{\"sku\":\"F-40\",\"stock\":1}]}\n");
 	p = tpath("items.json");
-	if (mock_start(&m, "main", "--items", p, NULL) != 0 ||
+	logp = tpath("main.log");
+	if (mock_start(&m, "main", "--items", p, "--log", logp, NULL) != 0 ||
 	    mock_start(&slow, "slow", "--items", p, "--check-delay-ms", "3000", NULL) != 0 ||
 	    mock_start(&dead, "dead", "--items", p, NULL) != 0) {
 		printf("Bail out! the mock supplier did not start\n");
 		free(p);
+		free(logp);
 		return 99;
 	}
 	free(p);
+	free(logp);
 	mock_stop(&dead);     /* its port now refuses connections */
 
 	sup_init(&sups[S_ACME], "acme", 10);
@@ -633,6 +706,15 @@ int main(void)
 	sup_init(&sups[S_FILE], "file", 60);
 	sup_check(&sups[S_FILE], xasprintf("file://%s/check-{sku}.json", tmpdir), "data");
 	sups[S_FILE].fresh_ms = 600000;
+	sup_init(&sups[S_POST], "post", 70);
+	sup_check(&sups[S_POST], xasprintf("http://127.0.0.1:%d/check", m.port), "items");
+	sups[S_POST].check.method = xstrdup("POST");
+	sups[S_POST].check.body = xstrdup("{\"skus\": {skus}}");
+	sups[S_POST].check.content_type = xstrdup("application/json");
+	sup_init(&sups[S_POST1], "post1", 80);
+	sup_check(&sups[S_POST1], xasprintf("http://127.0.0.1:%d/check", m.port), "items");
+	sups[S_POST1].check.method = xstrdup("POST");
+	sups[S_POST1].check.body = xstrdup("{\"sku\":\"{sku}\"}");
 	conf.suppliers = sups;
 	conf.n_suppliers = N_SUP;
 	conf.aggregate = AGG_SUM;
@@ -660,6 +742,10 @@ int main(void)
 	add_link(db, "P8", S_FILE, "F-2");
 	add_link(db, "P9", S_FILE, "F-3");
 	add_link(db, "P10", S_FILE, "F-4");
+	add_link(db, "P11", S_POST, ODD_SKU);
+	add_link(db, "P12", S_POST1, "K-1");
+	add_link(db, "P13", S_POST, "ZZ-9");
+	add_link(db, "P14", S_POST, "BAD\xff");
 	now = time_now_ms();
 	set_stock(db, S_ACME, "A-1", 5, now - 600000, 0);
 	set_stock(db, S_BETA, "B-1", 2, now - 600000, 0);
@@ -674,13 +760,17 @@ int main(void)
 	set_stock(db, S_FILE, "F-2", 5, now - 600000, 0);
 	set_stock(db, S_FILE, "F-3", 5, now - 600000, 0);
 	set_stock(db, S_FILE, "F-4", 5, now - 600000, 0);
+	set_stock(db, S_POST, ODD_SKU, 2, now - 600000, 0);
+	set_stock(db, S_POST1, "K-1", 3, now - 600000, 0);
+	set_stock(db, S_POST, "ZZ-9", 5, now - 600000, 0);
+	set_stock(db, S_POST, "BAD\xff", 5, now - 600000, 0);
 
 	test_live_updates_cache(db);
 	test_failures(db);
 	test_two_suppliers(db);
 	test_only_stale(db);
 	test_stale_and_dry_run(db);
-	test_post_unsupported(db);
+	test_post(db);
 	test_bad_answers(db);
 
 	db_close(db);

@@ -938,6 +938,154 @@ static void test_relative_link(void)
 	http_result_clear(&res);
 }
 
+/* ---- POST ---- */
+
+static void test_post(void)
+{
+	static const char items[] =
+		"[{\"sku\":\"A-1\",\"stock\":7},{\"sku\":\"B 2\",\"stock\":\"3\"},"
+		"{\"sku\":\"C-3\",\"stock\":0}]\n";
+	static const char body[] = "{\"skus\":[\"B 2\",\"A-1\",\"nope\"]}";
+	struct mock m;
+	struct supplier_conf sup;
+	struct http_client *hc;
+	struct buf out = BUF_INIT;
+	struct http_result res = { 0 };
+	struct error err = { 0 };
+	char *url, *logp, *log, *itemsp;
+
+	write_file("post-items.json", items, strlen(items));
+	itemsp = tpath("post-items.json");
+	logp = tpath("post.log");
+	if (mock_start(&m, "post", "--items", itemsp, "--log", logp, "--require-bearer", "tok",
+	               NULL) != 0) {
+		ok(0, "post: mock started");
+		free(itemsp);
+		free(logp);
+		return;
+	}
+	sup_init(&sup);
+	sup.auth.kind = AUTH_BEARER;
+	sup.auth.token.value = (char *)"tok";
+	hc = http_client_new(&sup, NULL);
+	url = murl(&m, "/check");
+
+	ok(http_post_buf(hc, url, body, strlen(body), "application/json", &out, &res, &err) == 0,
+	   "post: succeeds (%s)", err.msg);
+	is_int(res.status, 200, "post: status 200");
+	is_int(res.attempts, 1, "post: one attempt");
+	is_str(res.content_type, "application/json", "post: answer's content type");
+	is_str(buf_str(&out),
+	       "{\"items\":[{\"sku\":\"B 2\",\"stock\":\"3\"},{\"sku\":\"A-1\",\"stock\":7}]}",
+	       "post: the mock answered about the SKUs in the body, in that order");
+	is_int(res.bytes, (long long)out.len, "post: bytes counted");
+	http_result_clear(&res);
+
+	/* {"sku": ...} and a content type with parameters */
+	ok(http_post_buf(hc, url, "{\"sku\":\"C-3\"}", 13, "application/json; charset=utf-8", &out,
+	                 &res, &err) == 0, "post: single sku (%s)", err.msg);
+	is_str(buf_str(&out), "{\"items\":[{\"sku\":\"C-3\",\"stock\":0}]}", "post: single answer");
+	http_result_clear(&res);
+
+	/* the same client does a GET afterwards: no body, no POST content type */
+	free(url);
+	url = murl(&m, "/check/A-1");
+	ok(http_get_buf(hc, url, &out, &res, &err) == 0, "post then get: GET works (%s)", err.msg);
+	like(buf_str(&out), "\"stock\":7", "post then get: answer");
+	http_result_clear(&res);
+
+	/* the server refuses another content type: 415, not retried */
+	free(url);
+	url = murl(&m, "/check");
+	ok(http_post_buf(hc, url, body, strlen(body), "text/plain", &out, &res, &err) != 0,
+	   "post: wrong content type refused");
+	is_int(res.status, 415, "post: 415");
+	is_int(err.kind, ERRK_PERMANENT, "post: 415 is permanent");
+	is_int(res.attempts, 1, "post: 415 not retried");
+	like(err.msg, "POST http://127.0.0.1:", "post: message says POST and the URL (%s)", err.msg);
+	like(err.msg, "HTTP 415", "post: message names the status");
+	like(err.msg, "expected Content-Type", "post: message has the start of the error body");
+	http_result_clear(&res);
+
+	/* a body that is not JSON: 400 from the mock */
+	ok(http_post_buf(hc, url, "sku=A-1", 7, "application/json", &out, &res, &err) != 0 &&
+	   res.status == 400, "post: malformed body gets 400");
+	http_result_clear(&res);
+
+	/* only len bytes of the body are sent */
+	err_clear(&err);
+	ok(http_post_buf(hc, url, "{\"sku\":\"A-1\"}garbage", 13, "application/json", &out, &res,
+	                 &err) == 0, "post: len bounds the body (%s)", err.msg);
+	http_result_clear(&res);
+	http_client_free(hc);
+
+	/* refused before sending: a file URL, a content type with a line break */
+	hc = http_client_new(&sup, NULL);
+	ok(http_post_buf(hc, "file:///etc/hostname", "{}", 2, "application/json", &out, &res,
+	                 &err) != 0, "post: file URL refused");
+	is_int(err.kind, ERRK_CONFIG, "post: file URL is a configuration error");
+	like(err.msg, "only http and https", "post: says why (%s)", err.msg);
+	ok(http_post_buf(hc, url, "{}", 2, "application/json\r\nX-Evil: 1", &out, &res, &err) != 0 &&
+	   err.kind == ERRK_CONFIG, "post: content type with a line break refused");
+	http_result_clear(&res);
+	http_client_free(hc);
+	mock_stop(&m);
+
+	log = read_log("post.log");
+	like(log, "POST /check auth=Bearer tok key=- accept-encoding=", "post log: auth sent with POST");
+	like(log, "content-type=application/json body={\"skus\":[\"B 2\",\"A-1\",\"nope\"]}\n",
+	     "post log: content type and body received");
+	like(log, "content-type=application/json; charset=utf-8 body={\"sku\":\"C-3\"}\n",
+	     "post log: content type as given");
+	{
+		const char *g = strstr(log, "GET /check/A-1 auth=Bearer tok key=- accept-encoding=");
+		char *line = g ? xstrndup(g, strcspn(g, "\n")) : NULL;
+
+		ok(g != NULL, "post log: the GET after the POST");
+		ok(line && !strstr(line, "content-type="),
+		   "post log: the GET after the POST is a plain GET");
+		free(line);
+	}
+	like(log, "content-type=text/plain body=", "post log: the refused content type was sent");
+	like(log, "body={\"sku\":\"A-1\"}\n", "post log: exactly len bytes sent");
+	ok(!strstr(log, "garbage"), "post log: nothing past len");
+	ok(!strstr(log, "/etc/hostname") && !strstr(log, "X-Evil"), "post log: refused requests never sent");
+	is_int(count_substr(log, "POST /check"), 5, "post log: five POSTs reached the server");
+	free(log);
+	free(url);
+	free(itemsp);
+	free(logp);
+
+	/* retries: the body is sent again on each attempt */
+	itemsp = tpath("post-items.json");
+	logp = tpath("post503.log");
+	if (mock_start(&m, "post503", "--items", itemsp, "--log", logp, "--check-fail-status", "503",
+	               NULL) == 0) {
+		sup_init(&sup);
+		sup.retries = 2;
+		hc = http_client_new(&sup, NULL);
+		url = murl(&m, "/check");
+		ok(http_post_buf(hc, url, body, strlen(body), "application/json", &out, &res, &err) != 0,
+		   "post 503: fails");
+		is_int(err.kind, ERRK_TRANSIENT, "post 503: transient");
+		is_int(res.attempts, 3, "post 503: retried twice");
+		like(err.msg, "after 3 attempts", "post 503: message (%s)", err.msg);
+		http_client_free(hc);
+		mock_stop(&m);
+		free(url);
+		log = read_log("post503.log");
+		is_int(count_substr(log, "body={\"skus\":[\"B 2\",\"A-1\",\"nope\"]}"), 3,
+		       "post 503: the body went with every attempt");
+		free(log);
+		http_result_clear(&res);
+	} else {
+		ok(0, "post 503: mock started");
+	}
+	free(itemsp);
+	free(logp);
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -968,6 +1116,7 @@ int main(void)
 	test_cancel();
 	test_protocols();
 	test_relative_link();
+	test_post();
 
 	rm_tmpdir();
 	http_global_cleanup();

@@ -1,11 +1,14 @@
 /* test_signature.c - webhook signatures: published test vectors, every
- * scheme, rotation, timestamps, malformed headers, base64 edge cases. */
+ * scheme, rotation, timestamps, malformed headers, base64 edge cases (now
+ * in util/base64.c), and the scheme presets and keys (conf/webhook_preset.c). */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/conf.h"
 #include "engine/signature.h"
+#include "util/util.h"
 #include "tap.h"
 
 /* ---- a tiny header table for the lookup callback ---- */
@@ -569,7 +572,7 @@ static void test_roundtrip(void)
 				wh.timestamp_header = e ? "X-Custom-Time" : NULL;
 			} else if (e) {
 				/* the second pass applies the presets first, as the loader does */
-				signature_apply_preset(&wh);
+				conf_webhook_apply_preset(&wh);
 			}
 			sig = signature_sign(&wh, "evt-42", now_s, body, strlen(body));
 			ts = xasprintf("%lld", (long long)now_s);
@@ -610,7 +613,7 @@ static void test_presets(void)
 
 	wh = wh_make(WEBHOOK_GITHUB, NULL, 0);
 	wh.tolerance_ms = 0;
-	signature_apply_preset(&wh);
+	conf_webhook_apply_preset(&wh);
 	is_str(wh.header, "X-Hub-Signature-256", "github preset: header");
 	is_str(wh.prefix, "sha256=", "github preset: prefix");
 	is_int(wh.encoding, SIG_HEX, "github preset: hex");
@@ -620,7 +623,7 @@ static void test_presets(void)
 	free_strings(&wh);
 
 	wh = wh_make(WEBHOOK_STANDARD, NULL, 0);
-	signature_apply_preset(&wh);
+	conf_webhook_apply_preset(&wh);
 	is_str(wh.header, "webhook-signature", "standard preset: header");
 	is_str(wh.prefix, "v1,", "standard preset: prefix");
 	is_int(wh.encoding, SIG_BASE64, "standard preset: base64");
@@ -630,7 +633,7 @@ static void test_presets(void)
 	free_strings(&wh);
 
 	wh = wh_make(WEBHOOK_BASE64, NULL, 0);
-	signature_apply_preset(&wh);
+	conf_webhook_apply_preset(&wh);
 	is_str(wh.header, "sign", "base64 preset: header");
 	is_str(wh.prefix, "", "base64 preset: no prefix");
 	is_int(wh.encoding, SIG_BASE64, "base64 preset: base64");
@@ -639,7 +642,7 @@ static void test_presets(void)
 	free_strings(&wh);
 
 	wh = wh_make(WEBHOOK_CUSTOM, NULL, 0);
-	signature_apply_preset(&wh);
+	conf_webhook_apply_preset(&wh);
 	ok(wh.header == NULL, "custom preset: no header");
 	is_str(wh.prefix, "", "custom preset: empty prefix");
 	is_int(wh.encoding, SIG_HEX, "custom preset: hex");
@@ -651,7 +654,7 @@ static void test_presets(void)
 	wh.header = xstrdup("X-My-Signature");
 	wh.id_header = xstrdup("X-Event");
 	wh.tolerance_ms = 60000;
-	signature_apply_preset(&wh);
+	conf_webhook_apply_preset(&wh);
 	is_str(wh.header, "X-My-Signature", "preset keeps a configured header");
 	is_str(wh.id_header, "X-Event", "preset keeps a configured id header");
 	is_str(wh.timestamp_header, "webhook-timestamp", "and fills the rest");
@@ -663,11 +666,60 @@ static void test_presets(void)
 	wh.prefix = xstrdup("sha256=");
 	wh.encoding = SIG_BASE64;
 	wh.key_base64 = true;
-	signature_apply_preset(&wh);
+	conf_webhook_apply_preset(&wh);
 	is_str(wh.prefix, "sha256=", "custom preset keeps the prefix");
 	is_int(wh.encoding, SIG_BASE64, "custom preset keeps base64");
 	ok(wh.key_base64, "custom preset keeps key_base64");
 	free_strings(&wh);
+
+	/* fixed parts win over configured values */
+	wh = wh_make(WEBHOOK_GITHUB, NULL, 0);
+	wh.encoding = SIG_BASE64;
+	wh.key_base64 = true;
+	conf_webhook_apply_preset(&wh);
+	is_int(wh.encoding, SIG_HEX, "github preset: hex even when base64 was set");
+	ok(!wh.key_base64, "github preset: text key even when key_base64 was set");
+	free_strings(&wh);
+
+	/* the old name still works */
+	wh = wh_make(WEBHOOK_BASE64, NULL, 0);
+	signature_apply_preset(&wh);
+	is_str(wh.header, "sign", "signature_apply_preset still applies the preset");
+	free_strings(&wh);
+
+	/* the table itself */
+	ok(conf_webhook_preset(WEBHOOK_STANDARD)->signed_id_ts &&
+	   conf_webhook_preset(WEBHOOK_STANDARD)->multi, "standard: ID.TIMESTAMP.BODY, several entries");
+	ok(!conf_webhook_preset(WEBHOOK_GITHUB)->signed_id_ts &&
+	   !conf_webhook_preset(WEBHOOK_GITHUB)->multi, "github: the body, one entry");
+	ok(conf_webhook_preset((enum webhook_scheme)99) == conf_webhook_preset(WEBHOOK_CUSTOM),
+	   "an unknown scheme reads as custom");
+	is_str(conf_webhook_preset(WEBHOOK_CUSTOM)->prefix, "", "custom: empty prefix");
+}
+
+/* ---- keys ---- */
+
+static void test_keys(void)
+{
+	unsigned char *k;
+	size_t len = 99;
+
+	k = conf_webhook_key("hunter2", false, &len);
+	ok(k && len == 7 && memcmp(k, "hunter2", 7) == 0, "text key: the bytes as written");
+	free(k);
+	k = conf_webhook_key(" whsec_aGVsbG8= ", true, &len);
+	ok(k && len == 5 && memcmp(k, "hello", 5) == 0,
+	   "base64 key: blanks trimmed, whsec_ dropped, decoded");
+	free(k);
+	k = conf_webhook_key("aGVsbG8", true, &len);
+	ok(k && len == 5, "base64 key: without whsec_ and padding");
+	free(k);
+	len = 99;
+	ok(conf_webhook_key("whsec_aGVsbG8=!", true, &len) == NULL && len == 0,
+	   "base64 key: bad base64 refused");
+	ok(conf_webhook_key("whsec_", true, &len) == NULL, "base64 key: empty after whsec_ refused");
+	ok(conf_webhook_key("", false, &len) == NULL, "empty text key refused");
+	ok(conf_webhook_key(NULL, true, &len) == NULL, "NULL key refused");
 }
 
 /* ---- configuration check ---- */
@@ -709,6 +761,7 @@ int main(void)
 	test_custom();
 	test_roundtrip();
 	test_presets();
+	test_keys();
 	test_check_conf();
 	return tap_done();
 }
