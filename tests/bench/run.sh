@@ -76,3 +76,56 @@ kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null; MOCK_PID=
 setup csv benchcsv "file://$T/feed.csv" csv none 'sku = "sku"; stock = "stock"; updated_at = "updated_at";'
 row "CSV file, cold (all new)" "$T/csv/dropstock.conf"
 row "CSV file, no change" "$T/csv/dropstock.conf"
+
+# ---- the HTTP service: /v1/stock checks and webhook ingestion ----
+if ! command -v wrk >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1
+	fi
+fi
+if ! command -v wrk >/dev/null 2>&1; then
+	echo "# wrk not found (Debian package wrk): service rows skipped"
+	exit 0
+fi
+cat >> "$T/api/dropstock.conf" <<EOC
+service = { api_keys = ( "benchkey" ); access_log = false; threads = 4; };
+EOC
+chmod 600 "$T/api/dropstock.conf"
+cat >> "$T/api/suppliers.d/bench.conf" <<EOC
+webhook = { scheme = "github"; secret = "benchsecret"; map = { items = "items"; sku = "sku"; stock = "stock"; }; };
+EOC
+"$DS" --config "$T/api/dropstock.conf" serve --listen 127.0.0.1:0 2> "$T/serve.err" &
+SERVE_PID=$!
+i=0
+until SP=$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\).*/\1/p' "$T/serve.err" | head -1) && [ -n "$SP" ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && { cat "$T/serve.err"; echo "bench: serve did not start"; exit 1; }
+	sleep 0.1
+done
+cat > "$T/req.lua" <<EOC
+wrk.headers["Authorization"] = "Bearer benchkey"
+request = function()
+	return wrk.format(nil, string.format("/v1/stock/P-%07d?qty=1", math.random(0, $N - 1)))
+end
+EOC
+wrk_row() { # NAME SECONDS
+	wrk -t2 -c64 -d"$2"s --latency -s "$T/req.lua" "http://127.0.0.1:$SP" > "$T/wrk.out" 2>&1
+	awk -v n="$1" '
+		/Requests\/sec/ { rps = $2 }
+		/^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
+		/Non-2xx/ { bad += $NF } /Socket errors/ { err = $0 }
+		END { printf "%-34s %10.0f %9s %9s %8d %s\n", n, rps, p50, p99, bad, err }' "$T/wrk.out"
+}
+echo
+printf '%-34s %10s %9s %9s %8s\n' "service case" "req/s" p50 p99 non-2xx
+wrk_row "GET /v1/stock, fresh cache, alone" 10
+start_mock --change-pct 50 --seed 9
+sed -i "s/127.0.0.1:[0-9]*/127.0.0.1:$PORT/" "$T/api/suppliers.d/bench.conf"
+"$DS" --config "$T/api/dropstock.conf" -q sync > /dev/null 2>&1 &
+SYNC_PID=$!
+sleep 1
+wrk_row "GET /v1/stock during a full sync" 6
+wait $SYNC_PID
+"$GEN" webhooks "http://127.0.0.1:$SP/webhooks/bench/stock" benchsecret 2000 100 "$N" 4 2> "$T/wh.err"
+awk '/^webhooks:/ { printf "%-34s %10.0f items/s (%d items in %.2f s, %d failed requests)\n",
+	"POST /webhooks, batches of 100", $3 * 1000 / ($2 > 0 ? $2 : 1), $3, $2 / 1000, $4 }' "$T/wh.err"
+kill $SERVE_PID; wait $SERVE_PID 2>/dev/null
