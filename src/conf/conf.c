@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "conf/conf_int.h"
-#include "engine/signature.h"
+#include "util/schedule.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -1462,15 +1462,10 @@ static void check_free(struct check_conf *k)
  * "whsec_", not empty (as the verifier reads it). */
 static bool webhook_key_ok(const char *value)
 {
-	char *copy = xstrdup(value), *t = str_trim(copy);
-	unsigned char *key;
 	size_t len = 0;
-	bool good;
+	unsigned char *key = conf_webhook_key(value, true, &len);
+	bool good = key != NULL;
 
-	if (str_startswith(t, "whsec_"))
-		t += strlen("whsec_");
-	key = base64_decode(t, &len);
-	good = key && len > 0;
 	if (key) {
 		volatile unsigned char *p = key;
 
@@ -1478,13 +1473,6 @@ static bool webhook_key_ok(const char *value)
 			p[--len] = 0;
 	}
 	free(key);
-	{
-		volatile char *p = copy;
-
-		while (*p)
-			*p++ = 0;
-	}
-	free(copy);
 	return good;
 }
 
@@ -1601,7 +1589,7 @@ static int parse_webhook(const struct cctx *cx, config_setting_t *g, const struc
 	w->scheme = WEBHOOK_CUSTOM;
 	w->encoding = SIG_HEX;
 	w->key_base64 = false;
-	w->tolerance_ms = 300000;
+	w->tolerance_ms = CONF_WEBHOOK_TOLERANCE_MS;
 	w->max_body = 1048576;
 	if (check_names(cx, g, known) < 0)
 		return -1;
@@ -1652,7 +1640,7 @@ static int parse_webhook(const struct cctx *cx, config_setting_t *g, const struc
 	if (parse_map_or_copy(cx, g, &w->map, FORMAT_JSON, MAP_WEBHOOK, src) < 0)
 		return -1;
 
-	signature_apply_preset(w);
+	conf_webhook_apply_preset(w);
 	if (!w->header)
 		return bad(cx, g, _("needs header (the name of the header carrying the signature)"));
 	if (!w->prefix)
@@ -1693,6 +1681,82 @@ static void webhook_free(struct webhook_conf *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/* ---- schedules and the mass-change guard ---- */
+
+/* A schedule expression option, when given: checked with schedule_parse(),
+ * whose reason is passed on; copied into *out (replacing the default). */
+static int get_schedule(const struct cctx *cx, const config_setting_t *g, const char *name,
+                        char **out)
+{
+	struct schedule sch;
+	struct error perr;
+	const char *v, *reason;
+	char *quoted;
+	int rc = get_str(cx, g, name, &v);
+
+	if (rc <= 0)
+		return rc;
+	err_clear(&perr);
+	if (schedule_parse(v, &sch, &perr) < 0) {
+		/* the parser may start its reason with the expression: not twice */
+		quoted = xasprintf("\"%s\": ", v);
+		reason = perr.msg;
+		if (str_startswith(reason, quoted))
+			reason += strlen(quoted);
+		if (!*reason)
+			reason = _("expected \"every 30m\", \"daily 03:00\", \"hourly :15\", a 5-field "
+			           "cron expression or \"off\"");
+		bad(cx, config_setting_get_member(g, name), _("\"%s\" is not a schedule: %s"), v,
+		    reason);
+		free(quoted);
+		return -1;
+	}
+	free(*out);
+	*out = xstrdup(v);
+	return 1;
+}
+
+/* `schedule = { full; delta; }` of a supplier; parsed after the delta
+ * group, as a delta schedule needs one. */
+static int parse_schedule(const struct cctx *cx, config_setting_t *g, bool has_delta,
+                          struct schedule_conf *sc)
+{
+	static const char *const known[] = { "full", "delta", NULL };
+	config_setting_t *s;
+
+	sc->line = (int)config_setting_source_line(g);
+	if (check_names(cx, g, known) < 0)
+		return -1;
+	if (get_schedule(cx, g, "full", &sc->full) < 0 || get_schedule(cx, g, "delta", &sc->delta) < 0)
+		return -1;
+	s = config_setting_get_member(g, "delta");
+	if (s && !has_delta)
+		return bad(cx, s, _("only used when the supplier has a delta group (a source of "
+		                    "changed items)"));
+	return 0;
+}
+
+static void schedule_free(struct schedule_conf *sc)
+{
+	free(sc->full);
+	free(sc->delta);
+	memset(sc, 0, sizeof(*sc));
+}
+
+static int parse_guard(const struct cctx *cx, config_setting_t *g, struct guard_conf *gd)
+{
+	static const char *const known[] = { "enabled", "max_changed_pct", "max_zeroed_pct", NULL };
+
+	gd->line = (int)config_setting_source_line(g);
+	if (check_names(cx, g, known) < 0)
+		return -1;
+	if (get_bool(cx, g, "enabled", &gd->enabled) < 0
+	    || get_num(cx, g, "max_changed_pct", &gd->max_changed_pct, 0.0, 100.0) < 0
+	    || get_num(cx, g, "max_zeroed_pct", &gd->max_zeroed_pct, 0.0, 100.0) < 0)
+		return -1;
+	return 0;
+}
+
 /* ---- a supplier file ---- */
 
 static void supplier_defaults(struct supplier_conf *s)
@@ -1724,6 +1788,9 @@ static void supplier_defaults(struct supplier_conf *s)
 	s->retry_delay_ms = 1000;
 	s->max_retry_wait_ms = 120000;
 	s->fresh_ms = 900000;
+	s->guard.enabled = true;
+	s->guard.max_changed_pct = 50.0;
+	s->guard.max_zeroed_pct = 50.0;
 }
 
 void conf_supplier_free(struct supplier_conf *s)
@@ -1742,6 +1809,7 @@ void conf_supplier_free(struct supplier_conf *s)
 	free(s->delta.since_param);
 	check_free(&s->check);
 	webhook_free(&s->webhook);
+	schedule_free(&s->schedule);
 	free(s->file);
 	memset(s, 0, sizeof(*s));
 }
@@ -1755,7 +1823,8 @@ static int supplier_load(const char *path, struct supplier_conf *out, bool check
 	static const char *const known[] = {
 		"slug", "name", "active", "priority", "source", "auth", "rules", "timeout",
 		"connect_timeout", "rate_per_sec", "rate_per_hour", "max_bytes", "retries",
-		"retry_delay", "max_retry_wait", "cache_fresh", "delta", "check", "webhook", NULL
+		"retry_delay", "max_retry_wait", "cache_fresh", "delta", "check", "webhook",
+		"schedule", "guard", NULL
 	};
 	struct cctx cx = { path, err };
 	config_t cfg;
@@ -1847,6 +1916,18 @@ static int supplier_load(const char *path, struct supplier_conf *out, bool check
 	case -1: goto out;
 	case 1:
 		if (parse_webhook(&cx, g, &out->source, &out->webhook) < 0)
+			goto out;
+	}
+	switch (get_group(&cx, root, "schedule", &g)) {
+	case -1: goto out;
+	case 1:
+		if (parse_schedule(&cx, g, out->has_delta, &out->schedule) < 0)
+			goto out;
+	}
+	switch (get_group(&cx, root, "guard", &g)) {
+	case -1: goto out;
+	case 1:
+		if (parse_guard(&cx, g, &out->guard) < 0)
 			goto out;
 	}
 	rc = 0;
@@ -2171,6 +2252,257 @@ static int parse_service(const struct cctx *cx, config_setting_t *g, struct serv
 	return parse_api_keys(cx, g, v);
 }
 
+/* ---- the daemon and event delivery ---- */
+
+#define CONF_TZDIR "/usr/share/zoneinfo"
+
+static const int64_t daemon_backoff_default_ms[] = { 60000, 300000, 900000 };
+
+static void daemon_defaults(struct daemon_conf *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->timezone = NULL;          /* the system's */
+	d->full = xstrdup("daily 03:00");
+	d->delta = xstrdup("every 30m");
+	d->workers = 4;
+	d->max_attempts = 3;
+	d->n_backoff = (int)ARRAY_SIZE(daemon_backoff_default_ms);
+	d->backoff_ms = xcalloc(ARRAY_SIZE(daemon_backoff_default_ms), sizeof(*d->backoff_ms));
+	memcpy(d->backoff_ms, daemon_backoff_default_ms, sizeof(daemon_backoff_default_ms));
+	d->jitter = 0.1;
+	d->run_timeout_ms = 1800000;
+	d->heartbeat_stale_ms = 60000;
+	d->serve = true;
+}
+
+static void daemon_free(struct daemon_conf *d)
+{
+	free(d->timezone);
+	free(d->full);
+	free(d->delta);
+	free(d->backoff_ms);
+	memset(d, 0, sizeof(*d));
+}
+
+static bool tz_name_chars(const char *tz)
+{
+	const char *p;
+
+	for (p = tz; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
+			continue;
+		if (!strchr("/_+-.", *p))
+			return false;
+	}
+	return true;
+}
+
+/* A time zone: "UTC", or the name of a tz database file below $TZDIR
+ * (default /usr/share/zoneinfo) that starts with the "TZif" magic, so that
+ * zone.tab and the like are not taken for zones. */
+static int check_timezone(const struct cctx *cx, const config_setting_t *s, const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	char magic[4], *path = NULL;
+	struct stat st;
+	FILE *fp = NULL;
+	int rc = -1;
+
+	if (strcmp(tz, "UTC") == 0)
+		return 0;
+	if (tz[0] == '/' || tz[0] == '.' || strstr(tz, "..") || strstr(tz, "//")
+	    || !tz_name_chars(tz)) {
+		bad(cx, s, _("\"%s\" is not a time zone name: expected a name of the tz database "
+		             "such as \"Europe/Berlin\", or \"UTC\""), tz);
+		goto out;
+	}
+	if (str_empty(dir))
+		dir = CONF_TZDIR;
+	path = path_join(dir, tz);
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		bad(cx, s, _("unknown time zone \"%s\": there is no file %s (expected a name of "
+		             "the tz database such as \"Europe/Berlin\", or \"UTC\")"), tz, path);
+		goto out;
+	}
+	fp = fopen(path, "rb");
+	if (!fp) {
+		bad(cx, s, _("time zone \"%s\": cannot read %s: %s"), tz, path, strerror(errno));
+		goto out;
+	}
+	if (fread(magic, 1, sizeof(magic), fp) != sizeof(magic)
+	    || memcmp(magic, "TZif", sizeof(magic)) != 0) {
+		bad(cx, s, _("unknown time zone \"%s\": %s is not a time zone file"), tz, path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fp)
+		fclose(fp);
+	free(path);
+	return rc;
+}
+
+/* backoff = ( 60, 300, 900 ): seconds before try 2, 3, ...; integers or
+ * decimals, at least one. */
+static int parse_backoff(const struct cctx *cx, config_setting_t *g, struct daemon_conf *d)
+{
+	config_setting_t *s = config_setting_get_member(g, "backoff");
+	int64_t *list;
+	int i, n;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_LIST && config_setting_type(s) != CONFIG_TYPE_ARRAY)
+		return bad(cx, s, _("expected a list of seconds, like ( 60, 300, 900 ), got %s"),
+		           type_name(config_setting_type(s)));
+	n = config_setting_length(s);
+	if (n == 0)
+		return bad(cx, s, _("the list is empty: give at least one wait, like ( 60 )"));
+	if (n > 100)
+		return bad(cx, s, _("at most 100 waits, got %d"), n);
+	list = xcalloc((size_t)n, sizeof(*list));
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		double v;
+
+		switch (config_setting_type(e)) {
+		case CONFIG_TYPE_INT:
+		case CONFIG_TYPE_INT64:
+			v = (double)config_setting_get_int64(e);
+			break;
+		case CONFIG_TYPE_FLOAT:
+			v = config_setting_get_float(e);
+			break;
+		default:
+			free(list);
+			return bad_type(cx, e, _("a number of seconds"));
+		}
+		if (!isfinite(v) || v < 0 || v > 604800) {
+			free(list);
+			return bad(cx, e, _("must be between 0 and 604800 seconds, got %g"), v);
+		}
+		list[i] = (int64_t)llround(v * 1000.0);
+	}
+	free(d->backoff_ms);
+	d->backoff_ms = list;
+	d->n_backoff = n;
+	return 1;
+}
+
+static int parse_daemon(const struct cctx *cx, config_setting_t *g, struct daemon_conf *d)
+{
+	static const char *const known[] = {
+		"timezone", "full", "delta", "workers", "max_attempts", "backoff", "jitter",
+		"run_timeout", "heartbeat_stale", "serve", NULL
+	};
+
+	d->line = (int)config_setting_source_line(g);
+	if (check_names(cx, g, known) < 0)
+		return -1;
+	switch (get_text(cx, g, "timezone", &d->timezone)) {
+	case -1: return -1;
+	case 1:
+		if (check_timezone(cx, config_setting_get_member(g, "timezone"), d->timezone) < 0)
+			return -1;
+	}
+	if (get_schedule(cx, g, "full", &d->full) < 0 || get_schedule(cx, g, "delta", &d->delta) < 0
+	    || get_int(cx, g, "workers", &d->workers, 1, 64) < 0
+	    || get_int(cx, g, "max_attempts", &d->max_attempts, 1, 20) < 0
+	    || parse_backoff(cx, g, d) < 0
+	    || get_num(cx, g, "jitter", &d->jitter, 0.0, 1.0) < 0
+	    || get_seconds(cx, g, "run_timeout", &d->run_timeout_ms, 1, 604800) < 0
+	    || get_seconds(cx, g, "heartbeat_stale", &d->heartbeat_stale_ms, 1, 86400) < 0
+	    || get_bool(cx, g, "serve", &d->serve) < 0)
+		return -1;
+	return 0;
+}
+
+static void events_defaults(struct events_conf *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->batch = 50;
+	e->timeout_ms = 10000;
+	e->first_backoff_ms = 10000;
+	e->max_backoff_ms = 3600000;
+	e->give_up_ms = 86400000;
+}
+
+static void events_free(struct events_conf *e)
+{
+	free(e->url);
+	conf_secret_clear(&e->secret);
+	free(e->command);
+	memset(e, 0, sizeof(*e));
+}
+
+static int parse_events(const struct cctx *cx, config_setting_t *g, struct events_conf *e)
+{
+	static const char *const known[] = {
+		"url", "secret", "secret_env", "secret_cmd", "command", "batch", "timeout",
+		"first_backoff", "max_backoff", "give_up", NULL
+	};
+	static const char *const secret_names[] = { "secret", "secret_env", "secret_cmd", NULL };
+	config_setting_t *url_s, *s;
+	char scheme[16];
+	int has_secret, i;
+
+	e->line = (int)config_setting_source_line(g);
+	if (check_names(cx, g, known) < 0)
+		return -1;
+	if (get_text(cx, g, "url", &e->url) < 0)
+		return -1;
+	url_s = config_setting_get_member(g, "url");
+	if (e->url) {
+		if (check_url(cx, url_s, e->url, scheme, sizeof(scheme)) < 0)
+			return -1;
+		if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+			return bad(cx, url_s, _("events are POSTed to the store: the URL must be "
+			                        "http or https, got \"%s\""), scheme);
+	}
+	if ((has_secret = parse_secret(cx, g, "secret", &e->secret)) < 0)
+		return -1;
+	if (get_text(cx, g, "command", &e->command) < 0)
+		return -1;
+	if (get_int(cx, g, "batch", &e->batch, 1, 1000) < 0
+	    || get_seconds(cx, g, "timeout", &e->timeout_ms, 0.001, 3600) < 0
+	    || get_seconds(cx, g, "first_backoff", &e->first_backoff_ms, 0.001, 86400) < 0
+	    || get_seconds(cx, g, "max_backoff", &e->max_backoff_ms, 0.001, 604800) < 0
+	    || get_seconds(cx, g, "give_up", &e->give_up_ms, 0, 31536000) < 0)
+		return -1;
+	if (e->max_backoff_ms < e->first_backoff_ms) {
+		s = config_setting_get_member(g, "max_backoff");
+		return bad(cx, s ? s : config_setting_get_member(g, "first_backoff"),
+		           _("max_backoff (%g s) cannot be less than first_backoff (%g s)"),
+		           (double)e->max_backoff_ms / 1000.0, (double)e->first_backoff_ms / 1000.0);
+	}
+	if (!e->url && !e->command)
+		return bad(cx, g, _("needs url (an HTTP endpoint of the store) or command (run with "
+		                    "each event on its standard input), or both"));
+	if (!e->url && has_secret) {
+		for (i = 0; secret_names[i]; i++) {
+			s = config_setting_get_member(g, secret_names[i]);
+			if (s)
+				return bad(cx, s, _("only used with url: deliveries to a command are not "
+				                    "signed"));
+		}
+	}
+	if (e->url && !has_secret)
+		return bad(cx, url_s, _("needs the secret that signs the deliveries (Standard "
+		                        "Webhooks): secret_env, secret_cmd or secret"));
+	if (resolve_secret(cx, g, "secret", &e->secret) < 0)
+		return -1;
+	if (e->secret.value && str_startswith(e->secret.value, "whsec_")
+	    && !webhook_key_ok(e->secret.value)) {
+		for (i = 0; secret_names[i]; i++) {
+			s = config_setting_get_member(g, secret_names[i]);
+			if (s)
+				return bad(cx, s, _("the secret starts with \"whsec_\" but what follows is "
+				                    "not valid base64"));
+		}
+	}
+	return 0;
+}
+
 void conf_free(struct conf *c)
 {
 	int i;
@@ -2186,13 +2518,16 @@ void conf_free(struct conf *c)
 	free(c->user_agent_extra);
 	free(c->demo_catalogue);
 	service_free(&c->service);
+	daemon_free(&c->daemon);
+	events_free(&c->events);
 	free(c);
 }
 
 struct conf *conf_load_file(const char *path, struct error *err)
 {
 	static const char *const known[] = {
-		"database", "suppliers_dir", "aggregate", "user_agent_extra", "service", NULL
+		"database", "suppliers_dir", "aggregate", "user_agent_extra", "service", "daemon",
+		"events", NULL
 	};
 	struct cctx cx = { path, err };
 	struct conf *c = xcalloc(1, sizeof(*c));
@@ -2205,6 +2540,8 @@ struct conf *conf_load_file(const char *path, struct error *err)
 	c->file = xstrdup(path);
 	c->aggregate = AGG_SUM;
 	service_defaults(&c->service);
+	daemon_defaults(&c->daemon);
+	events_defaults(&c->events);
 	config_init(&cfg);
 	if (read_cfg(&cfg, path, err) < 0)
 		goto out;
@@ -2260,6 +2597,18 @@ struct conf *conf_load_file(const char *path, struct error *err)
 	case -1: goto out;
 	case 1:
 		if (parse_service(&cx, g, &c->service) < 0)
+			goto out;
+	}
+	switch (get_group(&cx, root, "daemon", &g)) {
+	case -1: goto out;
+	case 1:
+		if (parse_daemon(&cx, g, &c->daemon) < 0)
+			goto out;
+	}
+	switch (get_group(&cx, root, "events", &g)) {
+	case -1: goto out;
+	case 1:
+		if (parse_events(&cx, g, &c->events) < 0)
 			goto out;
 	}
 	config_destroy(&cfg);

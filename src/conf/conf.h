@@ -248,7 +248,11 @@ struct service_conf {
 
 /* `schedule = { full = "daily 03:00"; delta = "every 30m"; }` in a supplier
  * file; NULL = the daemon's default, "off" = never.  Expressions:
- * "every 30m" (s, m, h), "daily HH:MM", "hourly :MM", or 5-field cron. */
+ * "every 30m" (s, m, h), "daily HH:MM", "hourly :MM", or 5-field cron.
+ * The loader has checked every expression here and in daemon_conf with
+ * schedule_parse() (util/schedule.h) and keeps the text as written, so
+ * "Off" or " off " may appear: parse again rather than compare strings.
+ * delta is only accepted when the supplier has a delta group. */
 struct schedule_conf {
 	char *full;
 	char *delta;                 /* only used when the supplier has a delta source */
@@ -265,7 +269,10 @@ struct guard_conf {
 	int line;
 };
 
-/* `daemon = { ... }` in dropstock.conf. */
+/* `daemon = { ... }` in dropstock.conf; filled with the defaults below when
+ * the group is absent (line 0): full and delta are never NULL, n_backoff >= 1.
+ * timezone is NULL (the system's zone) or "UTC" or a name whose file exists
+ * below $TZDIR or /usr/share/zoneinfo. */
 struct daemon_conf {
 	char *timezone;              /* schedules' time zone, default: the system's */
 	char *full;                  /* default schedule of full syncs, "daily 03:00" */
@@ -282,7 +289,12 @@ struct daemon_conf {
 	int line;
 };
 
-/* `events = { ... }` in dropstock.conf: delivering outbox events to the store. */
+/* `events = { ... }` in dropstock.conf: delivering outbox events to the store.
+ * Filled with the defaults when the group is absent (url and command NULL:
+ * nothing is delivered).  When the group is given, url or command (or both)
+ * is set; with url, secret.value is resolved and not empty (a value starting
+ * with "whsec_" is valid base64 after it: conf_webhook_key(value, true, ...)
+ * gives the key bytes); without url, secret is SECRET_NONE. */
 struct events_conf {
 	char *url;                   /* POST target, or NULL */
 	struct secret secret;        /* secret / secret_env / secret_cmd: Standard Webhooks

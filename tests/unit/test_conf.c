@@ -16,6 +16,7 @@
 
 #include "conf/conf.h"
 #include "conf/conf_int.h"
+#include "util/schedule.h"
 #include "tap.h"
 
 static char tmp_root[PATH_MAX];
@@ -181,6 +182,7 @@ static void test_good(void)
 	setenv("DS_TEST_ACME_TOKEN", "acme-token-1", 1);
 	setenv("DS_TEST_WH_NEW", "bmV3LXNlY3JldA==", 1);         /* "new-secret" */
 	setenv("DS_TEST_WH_OLD", "whsec_b2xkLXNlY3JldA==", 1);   /* "old-secret" */
+	setenv("DS_TEST_EVENTS_KEY", "whsec_c3RvcmUta2V5", 1);    /* "store-key" */
 	err_clear(&E);
 	c = conf_load_file(main_path, &E);
 	ok(c != NULL, "good config loads");
@@ -216,6 +218,33 @@ static void test_good(void)
 	is_int(c->service.max_connections_per_ip, 20, "service.max_connections_per_ip");
 	is_int(c->service.memory_limit, 131072, "service.memory_limit");
 	ok(!c->service.access_log, "service.access_log false");
+	is_int(c->daemon.line, 16, "daemon line");
+	is_str(c->daemon.timezone, "UTC", "daemon.timezone UTC");
+	is_str(c->daemon.full, "0 2 * * 1-5", "daemon.full cron");
+	is_str(c->daemon.delta, "every 90s", "daemon.delta");
+	is_int(c->daemon.workers, 2, "daemon.workers");
+	is_int(c->daemon.max_attempts, 5, "daemon.max_attempts");
+	is_int(c->daemon.n_backoff, 3, "daemon.backoff: three waits");
+	if (c->daemon.n_backoff == 3) {
+		is_int(c->daemon.backoff_ms[0], 1000, "  1 s");
+		is_int(c->daemon.backoff_ms[1], 2500, "  2.5 s (a decimal in the list)");
+		is_int(c->daemon.backoff_ms[2], 30000, "  30 s");
+	}
+	ok(c->daemon.jitter == 0.25, "daemon.jitter");
+	is_int(c->daemon.run_timeout_ms, 600000, "daemon.run_timeout 600 s");
+	is_int(c->daemon.heartbeat_stale_ms, 7500, "daemon.heartbeat_stale 7.5 s");
+	ok(!c->daemon.serve, "daemon.serve false");
+	is_int(c->events.line, 28, "events line");
+	is_str(c->events.url, "https://shop.example/hooks/dropstock", "events.url");
+	is_int(c->events.secret.origin, SECRET_ENV, "events secret from the environment");
+	is_str(c->events.secret.spec, "DS_TEST_EVENTS_KEY", "  spec is the variable");
+	is_str(c->events.secret.value, "whsec_c3RvcmUta2V5", "  value resolved");
+	is_str(c->events.command, "cat >> /dev/null", "events.command");
+	is_int(c->events.batch, 20, "events.batch");
+	is_int(c->events.timeout_ms, 2500, "events.timeout 2.5 s");
+	is_int(c->events.first_backoff_ms, 500, "events.first_backoff 0.5 s");
+	is_int(c->events.max_backoff_ms, 60000, "events.max_backoff 60 s");
+	is_int(c->events.give_up_ms, 3600000, "events.give_up 3600 s");
 	is_int(c->n_suppliers, 3, "three suppliers (README and hidden file skipped)");
 	if (c->n_suppliers != 3)
 		goto out;
@@ -332,6 +361,13 @@ static void test_good(void)
 	is_str(a->webhook.map.items, "items", "webhook map items");
 	is_str(a->webhook.map.available, "on_sale", "webhook map available");
 	is_int(a->webhook.line, 93, "webhook line");
+	is_str(a->schedule.full, "daily 04:30", "acme schedule.full");
+	is_str(a->schedule.delta, "every 5m", "acme schedule.delta");
+	is_int(a->schedule.line, 113, "acme schedule line");
+	ok(!a->guard.enabled, "acme guard off");
+	ok(a->guard.max_changed_pct == 25.0, "acme guard.max_changed_pct from an integer");
+	ok(a->guard.max_zeroed_pct == 12.5, "acme guard.max_zeroed_pct");
+	is_int(a->guard.line, 117, "acme guard line");
 
 	b = conf_find_supplier(c, "beta");
 	is_str(b->name, "beta", "name defaults to the slug");
@@ -376,6 +412,13 @@ static void test_good(void)
 	ok(b->check.url == NULL, "  check zeroed");
 	ok(!b->webhook.enabled, "webhook disabled by default");
 	is_int(b->webhook.n_secrets, 0, "  no webhook secrets");
+	ok(b->schedule.full == NULL, "schedule.full default NULL (the daemon's)");
+	ok(b->schedule.delta == NULL, "schedule.delta default NULL (the daemon's)");
+	is_int(b->schedule.line, 0, "  schedule line 0 when not given");
+	ok(b->guard.enabled, "guard on by default");
+	ok(b->guard.max_changed_pct == 50.0, "guard.max_changed_pct default 50");
+	ok(b->guard.max_zeroed_pct == 50.0, "guard.max_zeroed_pct default 50");
+	is_int(b->guard.line, 0, "  guard line 0 when not given");
 
 	z = conf_find_supplier(c, "zeta-2");
 	ok(!z->active, "zeta inactive");
@@ -420,6 +463,8 @@ static void test_good(void)
 	is_int(z->webhook.max_body, 1048576, "max_body default 1 MiB");
 	is_str(z->webhook.map.sku, "code", "webhook map its own");
 	ok(z->webhook.map.items == NULL, "  items not given");
+	ok(z->schedule.full == NULL, "zeta: schedule.full not given");
+	is_str(z->schedule.delta, "off", "zeta: deltas off");
 
 	is_str(conf_format_name(FORMAT_CSV), "csv", "format name");
 	is_str(conf_paging_name(PAGE_NEXT_URL), "next_url", "paging name");
@@ -427,9 +472,45 @@ static void test_good(void)
 	is_str(conf_auth_name(AUTH_QUERY), "query", "auth name");
 	is_str(conf_aggregate_name(AGG_MAX), "max", "aggregate name");
 out:
+	unsetenv("DS_TEST_EVENTS_KEY");
 	conf_free(c);
 	free(main_path);
 	free(dir);
+}
+
+/* The defaults of the daemon and events groups. */
+static void check_daemon_defaults(const struct conf *c, const char *what)
+{
+	ok(c->daemon.timezone == NULL, "%s: daemon.timezone default NULL (the system's)", what);
+	is_str(c->daemon.full, "daily 03:00", "%s: daemon.full default", what);
+	is_str(c->daemon.delta, "every 30m", "%s: daemon.delta default", what);
+	is_int(c->daemon.workers, 4, "%s: daemon.workers default", what);
+	is_int(c->daemon.max_attempts, 3, "%s: daemon.max_attempts default", what);
+	is_int(c->daemon.n_backoff, 3, "%s: daemon.backoff: three waits", what);
+	if (c->daemon.n_backoff == 3) {
+		is_int(c->daemon.backoff_ms[0], 60000, "%s:   60 s", what);
+		is_int(c->daemon.backoff_ms[1], 300000, "%s:   300 s", what);
+		is_int(c->daemon.backoff_ms[2], 900000, "%s:   900 s", what);
+	}
+	ok(c->daemon.jitter == 0.1, "%s: daemon.jitter default 0.1", what);
+	is_int(c->daemon.run_timeout_ms, 1800000, "%s: daemon.run_timeout default 1800 s", what);
+	is_int(c->daemon.heartbeat_stale_ms, 60000, "%s: daemon.heartbeat_stale default 60 s",
+	       what);
+	ok(c->daemon.serve, "%s: daemon.serve default true", what);
+}
+
+static void check_events_defaults(const struct conf *c, const char *what)
+{
+	ok(c->events.url == NULL, "%s: events.url default NULL", what);
+	ok(c->events.command == NULL, "%s: events.command default NULL", what);
+	is_int(c->events.secret.origin, SECRET_NONE, "%s: no events secret", what);
+	ok(c->events.secret.value == NULL, "%s:   value NULL", what);
+	is_int(c->events.batch, 50, "%s: events.batch default", what);
+	is_int(c->events.timeout_ms, 10000, "%s: events.timeout default 10 s", what);
+	is_int(c->events.first_backoff_ms, 10000, "%s: events.first_backoff default 10 s", what);
+	is_int(c->events.max_backoff_ms, 3600000, "%s: events.max_backoff default 1 h", what);
+	is_int(c->events.give_up_ms, 86400000, "%s: events.give_up default 24 h", what);
+	is_int(c->events.line, 0, "%s: events line 0 when not given", what);
 }
 
 /* Defaults of the main file: database in the state dir, suppliers.d optional. */
@@ -460,6 +541,20 @@ static void test_main_defaults(void)
 		is_int(c->service.memory_limit, 65536, "memory_limit default");
 		ok(c->service.access_log, "access_log default true");
 		is_int(c->service.line, 0, "service line 0 when not given");
+		check_daemon_defaults(c, "no daemon group");
+		check_events_defaults(c, "no events group");
+	}
+	conf_free(c);
+
+	write_file(main_path, "# empty groups\ndaemon = {\n};\n", 0644);
+	err_clear(&E);
+	c = conf_load_file(main_path, &E);
+	ok(c != NULL, "an empty daemon group loads");
+	if (c) {
+		check_daemon_defaults(c, "empty daemon group");
+		is_int(c->daemon.line, 2, "empty daemon group: line");
+	} else {
+		printf("# %s\n", E.msg);
 	}
 	conf_free(c);
 
@@ -1520,6 +1615,338 @@ static void test_service(void)
 	                "dropstock.conf:1: service", "expected a group", NULL);
 }
 
+/* ---- schedules, the guard, the daemon and event delivery ---- */
+
+/* What schedule_parse says about a bad expression (caller frees), so the
+ * tests check that the loader passes the parser's reason on. */
+static char *parser_reason(const char *expr)
+{
+	struct schedule sch;
+	struct error perr;
+	char *quoted, *res;
+
+	err_clear(&perr);
+	if (schedule_parse(expr, &sch, &perr) == 0)
+		return xasprintf("(test bug: \"%s\" parses)", expr);
+	/* the loader does not repeat a leading "EXPR": of the reason */
+	quoted = xasprintf("\"%s\": ", expr);
+	res = xstrdup(str_startswith(perr.msg, quoted) ? perr.msg + strlen(quoted) : perr.msg);
+	free(quoted);
+	return res;
+}
+
+static void test_schedule_guard(void)
+{
+	static const char *const bad_expr[] = {
+		"every 5x", "0 25 * * *", "daily 3pm", "sometimes", "", NULL
+	};
+	static const char *const good_expr[] = {
+		"every 30m", "every 90s", "every 2h", "daily 03:00", "hourly :15", "*/5 * * * *",
+		"0 3 * * 1-5", "off", NULL
+	};
+	struct conf *c;
+	char *text, *reason, *delta;
+	int i;
+
+	for (i = 0; bad_expr[i]; i++) {
+		reason = parser_reason(bad_expr[i]);
+		text = xasprintf("%sschedule = {\n  full = \"%s\";\n};\n", BASE, bad_expr[i]);
+		expect_err(bad_expr[i], text, 0644, "acme.conf:11: schedule.full", "is not a schedule",
+		           reason, NULL);
+		free(text);
+		free(reason);
+	}
+	for (i = 0; good_expr[i]; i++) {
+		text = xasprintf("%sschedule = {\n  full = \"%s\";\n};\n", BASE, good_expr[i]);
+		c = load_sup("acme", text, 0644);
+		ok(c && str_eq(c->suppliers[0].schedule.full, good_expr[i]), "schedule \"%s\" loads",
+		   good_expr[i]);
+		if (!c)
+			printf("# %s\n", E.msg);
+		conf_free(c);
+		free(text);
+	}
+
+	/* a delta schedule needs a delta source */
+	text = xasprintf("%sschedule = {\n  delta = \"every 5m\";\n};\n", BASE);
+	expect_err("delta schedule without a delta group", text, 0644,
+	           "acme.conf:11: schedule.delta", "only used when the supplier has a delta", NULL);
+	free(text);
+	delta = xasprintf("%sdelta = {\n  url = \"https://api.example.com/changes\";\n};\n", BASE);
+	reason = parser_reason("every 0m");
+	text = xasprintf("%sschedule = {\n  full = \"off\";\n  delta = \"every 0m\";\n};\n", delta);
+	expect_err("bad delta schedule", text, 0644, "acme.conf:15: schedule.delta",
+	           "\"every 0m\" is not a schedule", reason, NULL);
+	free(text);
+	free(reason);
+	text = xasprintf("%sschedule = {\n  delta = \"hourly :15\";\n};\n", delta);
+	c = load_sup("acme", text, 0644);
+	ok(c && str_eq(c->suppliers[0].schedule.delta, "hourly :15")
+	   && c->suppliers[0].schedule.full == NULL, "delta schedule with a delta group loads");
+	conf_free(c);
+	free(text);
+	free(delta);
+
+	text = xasprintf("%sschedule = {\n  ful = \"daily 03:00\";\n};\n", BASE);
+	expect_err("unknown schedule option", text, 0644, "acme.conf:11: schedule.ful",
+	           "did you mean 'full'", NULL);
+	free(text);
+	text = xasprintf("%sschedule = {\n  full = 30;\n};\n", BASE);
+	expect_err("schedule as a number", text, 0644, "acme.conf:11: schedule.full",
+	           "expected a string", NULL);
+	free(text);
+	text = xasprintf("%sschedule = \"daily 03:00\";\n", BASE);
+	expect_err("schedule not a group", text, 0644, "acme.conf:10: schedule",
+	           "expected a group", NULL);
+	free(text);
+
+	/* the guard */
+	text = xasprintf("%sguard = {\n  max_changed_pct = 101;\n};\n", BASE);
+	expect_err("guard.max_changed_pct above 100", text, 0644,
+	           "acme.conf:11: guard.max_changed_pct", "between 0 and 100", NULL);
+	free(text);
+	text = xasprintf("%sguard = {\n  max_zeroed_pct = -0.5;\n};\n", BASE);
+	expect_err("guard.max_zeroed_pct below 0", text, 0644, "acme.conf:11: guard.max_zeroed_pct",
+	           "between 0 and 100", NULL);
+	free(text);
+	text = xasprintf("%sguard = {\n  enabled = \"no\";\n};\n", BASE);
+	expect_err("guard.enabled not a boolean", text, 0644, "acme.conf:11: guard.enabled",
+	           "expected a boolean", NULL);
+	free(text);
+	text = xasprintf("%sguard = {\n  max_change_pct = 10;\n};\n", BASE);
+	expect_err("unknown guard option", text, 0644, "acme.conf:11: guard.max_change_pct",
+	           "did you mean 'max_changed_pct'", NULL);
+	free(text);
+	text = xasprintf("%sguard = {\n  max_zeroed_pct = 0;\n};\n", BASE);
+	c = load_sup("acme", text, 0644);
+	ok(c && c->suppliers[0].guard.enabled && c->suppliers[0].guard.max_zeroed_pct == 0.0
+	   && c->suppliers[0].guard.max_changed_pct == 50.0,
+	   "guard with one option: the others keep their defaults");
+	conf_free(c);
+	free(text);
+}
+
+/* Writes a file of a time zone (or not) below dir. */
+static void write_zone(const char *dir, const char *name, const char *content)
+{
+	char *p = path_join(dir, name);
+
+	write_file(p, content, 0644);
+	free(p);
+}
+
+static void test_daemon(void)
+{
+	char *dir = new_case(), *zones = path_join(dir, "zoneinfo"), *reason;
+	const char *old_tzdir = getenv("TZDIR");
+	char *saved_tzdir = old_tzdir ? xstrdup(old_tzdir) : NULL;
+	struct conf *c;
+
+	/* time zones, against a zoneinfo directory of our own */
+	write_zone(zones, "Europe/Testville", "TZif2 and the rest of a zone file\n");
+	write_zone(zones, "zone.tab", "# not a zone\n");
+	setenv("TZDIR", zones, 1);
+	c = load_main("daemon = {\n  timezone = \"Europe/Testville\";\n};\n", 0644);
+	ok(c && str_eq(c->daemon.timezone, "Europe/Testville"), "a zone found below $TZDIR loads");
+	if (!c)
+		printf("# %s\n", E.msg);
+	conf_free(c);
+	c = load_main("daemon = {\n  timezone = \"UTC\";\n};\n", 0644);
+	ok(c && str_eq(c->daemon.timezone, "UTC"), "\"UTC\" loads without a zone file");
+	conf_free(c);
+	expect_main_err("unknown zone", "# zones\ndaemon = {\n  timezone = \"Mars/Olympus\";\n};\n",
+	                0644, "dropstock.conf:3: daemon.timezone", "unknown time zone \"Mars/Olympus\"",
+	                "Mars/Olympus", "Europe/Berlin", NULL);
+	expect_main_err("not a zone file", "daemon = {\n  timezone = \"zone.tab\";\n};\n", 0644,
+	                "dropstock.conf:2: daemon.timezone", "is not a time zone file", NULL);
+	expect_main_err("a directory", "daemon = {\n  timezone = \"Europe\";\n};\n", 0644,
+	                "dropstock.conf:2: daemon.timezone", "unknown time zone", NULL);
+	expect_main_err("a path outside the zones", "daemon = {\n  timezone = \"../../etc/passwd\";\n"
+	                "};\n", 0644, "dropstock.conf:2: daemon.timezone", "not a time zone name",
+	                NULL);
+	expect_main_err("an absolute path", "daemon = {\n  timezone = \"/etc/localtime\";\n};\n",
+	                0644, "dropstock.conf:2: daemon.timezone", "not a time zone name", NULL);
+	expect_main_err("an empty zone", "daemon = {\n  timezone = \"\";\n};\n", 0644,
+	                "dropstock.conf:2: daemon.timezone", "must not be empty", NULL);
+	if (saved_tzdir)
+		setenv("TZDIR", saved_tzdir, 1);
+	else
+		unsetenv("TZDIR");
+	free(saved_tzdir);
+	/* the system's zones, where this machine has them */
+	if (access("/usr/share/zoneinfo/Europe/Berlin", R_OK) == 0 && !getenv("TZDIR")) {
+		c = load_main("daemon = {\n  timezone = \"Europe/Berlin\";\n};\n", 0644);
+		ok(c != NULL, "Europe/Berlin from /usr/share/zoneinfo loads");
+		conf_free(c);
+	} else {
+		ok(1, "# SKIP no /usr/share/zoneinfo/Europe/Berlin here");
+	}
+
+	/* schedules: file, line, option and the parser's reason */
+	reason = parser_reason("daily 25:00");
+	expect_main_err("bad daemon.full", "# schedules\ndaemon = {\n  full = \"daily 25:00\";\n};\n",
+	                0644, "dropstock.conf:3: daemon.full", "\"daily 25:00\" is not a schedule",
+	                reason, NULL);
+	free(reason);
+	reason = parser_reason("* * * *");
+	expect_main_err("bad daemon.delta", "daemon = {\n  full = \"off\";\n  delta = \"* * * *\";\n"
+	                "};\n", 0644, "dropstock.conf:3: daemon.delta", reason, NULL);
+	free(reason);
+	c = load_main("daemon = {\n  full = \"off\";\n  delta = \"*/10 * * * *\";\n};\n", 0644);
+	ok(c && str_eq(c->daemon.full, "off") && str_eq(c->daemon.delta, "*/10 * * * *"),
+	   "daemon.full off and a cron delta load");
+	conf_free(c);
+
+	/* numbers */
+	expect_main_err("workers 0", "daemon = {\n  workers = 0;\n};\n", 0644,
+	                "dropstock.conf:2: daemon.workers", "between 1 and 64", NULL);
+	expect_main_err("workers 65", "daemon = {\n  workers = 65;\n};\n", 0644,
+	                "dropstock.conf:2: daemon.workers", "between 1 and 64", NULL);
+	expect_main_err("max_attempts 0", "daemon = {\n  max_attempts = 0;\n};\n", 0644,
+	                "dropstock.conf:2: daemon.max_attempts", "between 1 and 20", NULL);
+	expect_main_err("max_attempts 21", "daemon = {\n  max_attempts = 21;\n};\n", 0644,
+	                "dropstock.conf:2: daemon.max_attempts", "between 1 and 20", NULL);
+	expect_main_err("jitter 1.5", "daemon = {\n  jitter = 1.5;\n};\n", 0644,
+	                "dropstock.conf:2: daemon.jitter", "between 0 and 1", NULL);
+	expect_main_err("run_timeout 0", "daemon = {\n  run_timeout = 0;\n};\n", 0644,
+	                "dropstock.conf:2: daemon.run_timeout", "between 1 and", NULL);
+	expect_main_err("heartbeat_stale a string", "daemon = {\n  heartbeat_stale = \"60\";\n};\n",
+	                0644, "dropstock.conf:2: daemon.heartbeat_stale", "expected a number", NULL);
+	expect_main_err("serve a string", "daemon = {\n  serve = \"yes\";\n};\n", 0644,
+	                "dropstock.conf:2: daemon.serve", "expected a boolean", NULL);
+	expect_main_err("unknown daemon option", "daemon = {\n  worker = 2;\n};\n", 0644,
+	                "dropstock.conf:2: daemon.worker", "did you mean 'workers'", NULL);
+	expect_main_err("daemon not a group", "daemon = true;\n", 0644, "dropstock.conf:1: daemon",
+	                "expected a group", NULL);
+
+	/* backoff */
+	expect_main_err("empty backoff", "daemon = {\n  backoff = ( );\n};\n", 0644,
+	                "dropstock.conf:2: daemon.backoff", "the list is empty", NULL);
+	expect_main_err("backoff a number", "daemon = {\n  backoff = 60;\n};\n", 0644,
+	                "dropstock.conf:2: daemon.backoff", "expected a list of seconds", NULL);
+	expect_main_err("backoff with a string", "daemon = {\n  backoff = ( 60, \"5m\" );\n};\n",
+	                0644, "dropstock.conf:2: daemon.backoff[1]", "expected a number of seconds",
+	                NULL);
+	expect_main_err("negative backoff", "daemon = {\n  backoff = ( 1, -2 );\n};\n", 0644,
+	                "dropstock.conf:2: daemon.backoff[1]", "between 0 and 604800", NULL);
+	c = load_main("daemon = {\n  backoff = [ 0.2, 0.5 ];\n  max_attempts = 4;\n};\n", 0644);
+	ok(c != NULL, "backoff as an array of decimals loads");
+	if (c) {
+		is_int(c->daemon.n_backoff, 2, "  two waits");
+		is_int(c->daemon.backoff_ms[0], 200, "  0.2 s");
+		is_int(c->daemon.backoff_ms[1], 500, "  0.5 s");
+		is_int(c->daemon.max_attempts, 4, "  max_attempts");
+		is_str(c->daemon.full, "daily 03:00", "  full keeps its default");
+	} else {
+		printf("# %s\n", E.msg);
+	}
+	conf_free(c);
+	free(zones);
+	free(dir);
+}
+
+static void test_events(void)
+{
+	static const char URL[] = "  url = \"https://shop.example/hooks\";\n";
+	struct conf *c;
+	char *text;
+
+	setenv("DS_TEST_EVENTS_KEY", "store-key", 1);
+	expect_main_err("events url without a secret", "# events\nevents = {\n"
+	                "  url = \"https://shop.example/hooks\";\n};\n", 0644,
+	                "dropstock.conf:3: events.url", "needs the secret", "secret_env", NULL);
+
+	/* inline secrets follow the file-permission rule */
+	text = xasprintf("events = {\n%s  secret = \"whsec_c3RvcmUta2V5\";\n};\n", URL);
+	expect_main_err("inline events secret in a world-readable dropstock.conf", text, 0644,
+	                "dropstock.conf:3: events.secret", "holds an inline secret but is "
+	                "readable by others", "chmod 600", "secret_env / secret_cmd", NULL);
+	expect_main_err("inline events secret in a group-writable dropstock.conf", text, 0620,
+	                "dropstock.conf:3: events.secret", "writable by others", NULL);
+	c = load_main(text, 0600);
+	ok(c != NULL, "inline events secret in a 0600 dropstock.conf loads");
+	if (c) {
+		is_int(c->events.secret.origin, SECRET_INLINE, "  inline");
+		is_str(c->events.secret.value, "whsec_c3RvcmUta2V5", "  value");
+		is_str(c->events.url, "https://shop.example/hooks", "  url");
+		ok(c->events.command == NULL, "  no command");
+		is_int(c->events.line, 1, "  events line");
+		is_int(c->events.batch, 50, "  batch keeps its default");
+	} else {
+		printf("# %s\n", E.msg);
+	}
+	conf_free(c);
+	free(text);
+
+	text = xasprintf("events = {\n%s  secret = \"whsec_not base64!\";\n};\n", URL);
+	expect_main_err("whsec_ secret that is not base64", text, 0600,
+	                "dropstock.conf:3: events.secret", "not valid base64", NULL);
+	free(text);
+	text = xasprintf("events = {\n%s  secret_cmd = \"printf 'text-key\\\\n'\";\n};\n", URL);
+	c = load_main(text, 0644);
+	ok(c && c->events.secret.origin == SECRET_CMD && str_eq(c->events.secret.value, "text-key"),
+	   "events secret from a command (a plain text key)");
+	conf_free(c);
+	free(text);
+	unsetenv("DS_TEST_EVENTS_KEY");
+	text = xasprintf("events = {\n%s  secret_env = \"DS_TEST_EVENTS_KEY\";\n};\n", URL);
+	expect_main_err("events secret_env unset", text, 0644, "dropstock.conf:3: events.secret_env",
+	                "DS_TEST_EVENTS_KEY is not set", NULL);
+	free(text);
+	setenv("DS_TEST_EVENTS_KEY", "store-key", 1);
+	text = xasprintf("events = {\n%s  secret_env = \"DS_TEST_EVENTS_KEY\";\n"
+	                 "  secret_cmd = \"echo k\";\n};\n", URL);
+	expect_main_err("two events secret forms", text, 0644, "dropstock.conf:4: events.secret_cmd",
+	                "give only one of", NULL);
+	free(text);
+
+	/* targets */
+	expect_main_err("events without a target", "events = {\n  batch = 10;\n};\n", 0644,
+	                "dropstock.conf:1: events", "needs url", "command", NULL);
+	expect_main_err("events secret without url", "events = {\n  command = \"cat\";\n"
+	                "  secret_env = \"DS_TEST_EVENTS_KEY\";\n};\n", 0644,
+	                "dropstock.conf:3: events.secret_env", "only used with url", NULL);
+	c = load_main("events = {\n  command = \"/usr/local/bin/push-stock\";\n};\n", 0644);
+	ok(c && c->events.url == NULL && str_eq(c->events.command, "/usr/local/bin/push-stock")
+	   && c->events.secret.origin == SECRET_NONE, "events to a command only load");
+	conf_free(c);
+	expect_main_err("events url ftp", "events = {\n  url = \"ftp://shop.example/x\";\n"
+	                "  secret_env = \"DS_TEST_EVENTS_KEY\";\n};\n", 0644,
+	                "dropstock.conf:2: events.url", "must be http or https", "ftp", NULL);
+	expect_main_err("events url not a URL", "events = {\n  url = \"shop.example/x\";\n"
+	                "  secret_env = \"DS_TEST_EVENTS_KEY\";\n};\n", 0644,
+	                "dropstock.conf:2: events.url", "is not a URL", NULL);
+	expect_main_err("events empty command", "events = {\n  command = \"\";\n};\n", 0644,
+	                "dropstock.conf:2: events.command", "must not be empty", NULL);
+
+	/* numbers */
+	expect_main_err("events batch 0", "events = {\n  command = \"cat\";\n  batch = 0;\n};\n", 0644,
+	                "dropstock.conf:3: events.batch", "between 1 and 1000", NULL);
+	expect_main_err("events batch 1001", "events = {\n  command = \"cat\";\n  batch = 1001;\n};\n",
+	                0644, "dropstock.conf:3: events.batch", "between 1 and 1000", NULL);
+	expect_main_err("events timeout 0", "events = {\n  command = \"cat\";\n  timeout = 0;\n};\n",
+	                0644, "dropstock.conf:3: events.timeout", "between", NULL);
+	expect_main_err("events give_up negative", "events = {\n  command = \"cat\";\n"
+	                "  give_up = -1;\n};\n", 0644, "dropstock.conf:3: events.give_up",
+	                "between 0 and", NULL);
+	expect_main_err("max_backoff below first_backoff", "events = {\n  command = \"cat\";\n"
+	                "  first_backoff = 60;\n  max_backoff = 30;\n};\n", 0644,
+	                "dropstock.conf:4: events.max_backoff", "cannot be less than first_backoff",
+	                NULL);
+	expect_main_err("first_backoff above the default max_backoff", "events = {\n"
+	                "  command = \"cat\";\n  first_backoff = 7200;\n};\n", 0644,
+	                "dropstock.conf:3: events.first_backoff", "cannot be less than", NULL);
+	expect_main_err("unknown events option", "events = {\n  command = \"cat\";\n"
+	                "  retries = 3;\n};\n", 0644, "dropstock.conf:3: events.retries",
+	                "unknown option", NULL);
+	c = load_main("events = {\n  command = \"cat\";\n  first_backoff = 0.1;\n  max_backoff = 0.4;\n"
+	              "  give_up = 0;\n};\n", 0644);
+	ok(c && c->events.first_backoff_ms == 100 && c->events.max_backoff_ms == 400
+	   && c->events.give_up_ms == 0, "short backoffs (as tests use) load");
+	conf_free(c);
+	unsetenv("DS_TEST_EVENTS_KEY");
+}
+
 static void test_listen_split(void)
 {
 	char addr[64];
@@ -1783,6 +2210,7 @@ static void test_examples(void)
 	setenv("ACME_API_TOKEN", "example-token", 1);
 	setenv("ACME_WEBHOOK_SECRET", "example-hook-secret", 1);
 	setenv("DROPSTOCK_API_KEYS", "example-key-1 example-key-2", 1);
+	setenv("DROPSTOCK_EVENTS_SECRET", "whsec_ZXhhbXBsZS1rZXk=", 1);
 	err_clear(&E);
 	c = conf_load_file(main_path, &E);
 	ok(c != NULL, "data/dropstock.conf.example + data/supplier.conf.example load");
@@ -1799,6 +2227,14 @@ static void test_examples(void)
 		   && str_eq(s->webhook.secrets[0].value, "example-hook-secret"), "example webhook");
 		is_int(c->service.n_api_keys, 2, "example service: two keys from the environment");
 		is_str(c->service.listen, "127.0.0.1:8787", "example service listen");
+		is_str(c->daemon.full, "daily 03:00", "example daemon.full");
+		is_int(c->daemon.n_backoff, 3, "example daemon.backoff");
+		ok(c->daemon.serve, "example daemon.serve");
+		is_str(c->events.url, "https://shop.example.com/hooks/dropstock", "example events.url");
+		is_str(c->events.secret.value, "whsec_ZXhhbXBsZS1rZXk=", "example events secret from env");
+		ok(s && str_eq(s->schedule.full, "daily 04:30") && str_eq(s->schedule.delta, "every 15m"),
+		   "example supplier schedule");
+		ok(s && s->guard.enabled && s->guard.max_changed_pct == 50.0, "example supplier guard");
 	} else {
 		printf("# %s\n", E.msg);
 	}
@@ -1806,9 +2242,70 @@ static void test_examples(void)
 	unsetenv("ACME_API_TOKEN");
 	unsetenv("ACME_WEBHOOK_SECRET");
 	unsetenv("DROPSTOCK_API_KEYS");
+	unsetenv("DROPSTOCK_EVENTS_SECRET");
 	free(main_path);
 	free(sup);
 	free(dir);
+}
+
+/* Every option of the daemon, events, schedule and guard groups is in the
+ * manual page (as ".BR NAME " or '" NAME "') and in an example file (as "NAME =", maybe
+ * commented out). */
+static void test_documented(void)
+{
+	static const char *const main_opts[] = {
+		"timezone", "full", "delta", "workers", "max_attempts", "backoff", "jitter",
+		"run_timeout", "heartbeat_stale", "serve", "url", "secret", "secret_env",
+		"secret_cmd", "command", "batch", "timeout", "first_backoff", "max_backoff",
+		"give_up", NULL
+	};
+	static const char *const sup_opts[] = {
+		"schedule", "guard", "full", "delta", "enabled", "max_changed_pct", "max_zeroed_pct",
+		NULL
+	};
+	char *p, *man, *ex_main, *ex_sup;
+	int i;
+
+	p = src_path("doc/dropstock.conf.5");
+	man = file_read_all(p, NULL, NULL);
+	free(p);
+	p = src_path("data/dropstock.conf.example");
+	ex_main = file_read_all(p, NULL, NULL);
+	free(p);
+	p = src_path("data/supplier.conf.example");
+	ex_sup = file_read_all(p, NULL, NULL);
+	free(p);
+	ok(man && ex_main && ex_sup, "manual page and examples readable");
+	if (!man || !ex_main || !ex_sup)
+		goto out;
+	ok(strstr(man, ".SS \"The daemon group\"") && strstr(man, ".SS \"The events group\"")
+	   && strstr(man, ".SS \"The schedule group\"") && strstr(man, ".SS \"The guard group\"")
+	   && strstr(man, ".SH \"SCHEDULE EXPRESSIONS\""), "manual page has the new sections");
+	for (i = 0; main_opts[i]; i++) {
+		char *m = xasprintf(".BR %s ", main_opts[i]), *e = xasprintf("\t%s = ", main_opts[i]);
+		char *ec = xasprintf("#%s = ", main_opts[i]);
+		char *m2 = xasprintf("\" %s \"", main_opts[i]);   /* .BR a ", " b " (type)" */
+
+		ok(strstr(man, m) || strstr(man, m2), "dropstock.conf.5 documents %s", main_opts[i]);
+		free(m2);
+		ok(strstr(ex_main, e) || strstr(ex_main, ec), "dropstock.conf.example shows %s",
+		   main_opts[i]);
+		free(m);
+		free(e);
+		free(ec);
+	}
+	for (i = 0; sup_opts[i]; i++) {
+		char *m = xasprintf(".BR %s ", sup_opts[i]), *e = xasprintf("%s = ", sup_opts[i]);
+
+		ok(strstr(man, m) != NULL, "dropstock.conf.5 documents %s", sup_opts[i]);
+		ok(strstr(ex_sup, e) != NULL, "supplier.conf.example shows %s", sup_opts[i]);
+		free(m);
+		free(e);
+	}
+out:
+	free(man);
+	free(ex_main);
+	free(ex_sup);
 }
 
 int main(void)
@@ -1852,11 +2349,15 @@ int main(void)
 	test_check();
 	test_webhook();
 	test_service();
+	test_schedule_guard();
+	test_daemon();
+	test_events();
 	test_listen_split();
 	test_lookup();
 	test_embedded();
 	test_substitute();
 	test_examples();
+	test_documented();
 
 	nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(srcdir);
