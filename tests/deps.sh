@@ -5,7 +5,7 @@ set -e
 PKGS="gcc make autoconf automake autopoint gettext pkg-config
 libncurses-dev libcurl4-openssl-dev libsqlite3-dev libconfig-dev libjansson-dev
 libmicrohttpd-dev libssl-dev libcsv-dev libxml2-dev zlib1g-dev
-sqlite3 tmux groff-base ca-certificates curl openssl"
+sqlite3 tmux groff-base ca-certificates curl openssl tzdata"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -11,6 +11,21 @@
  *                   day-of-week 0-7 (0 and 7 = Sunday), the usual rule that
  *                   day-of-month and day-of-week OR when both are restricted
  *   "off"           never
+ *
+ * Details (additions to the contract above, all backwards-compatible):
+ *   - keywords are case-insensitive; "daily 3:00" is accepted, minutes take
+ *     two digits; "hourly 15" works like "hourly :15";
+ *   - cron: "a/n" means a-max/n; month names jan-dec and day names sun-sat
+ *     (any case) wherever numbers go; "fri-sun" wraps to Sunday; the macros
+ *     @yearly @annually @monthly @weekly @daily @midnight @hourly;
+ *   - as in Vixie cron, a day field that begins with "*" (a star, or a star
+ *     with a step) counts as unrestricted for the OR rule (mday_star,
+ *     wday_star), so a star with a step there ANDs with the other day field;
+ *   - an expression that can never fire ("0 0 30 2 *") is an error;
+ *   - "every" is at most a year.
+ * Daylight saving time: a wall time that does not exist (the clock jumps
+ * over it) is skipped; a wall time that happens twice (the clock falls
+ * back) fires once, at its first occurrence.
  */
 #ifndef DROPSTOCK_SCHEDULE_H
 #define DROPSTOCK_SCHEDULE_H
