@@ -678,7 +678,7 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	}
 	if (suppliers_upsert(db, s, &st.actx.supplier_id, err) != 0)
 		goto out;
-	if (runs_mark_orphans(db, st.actx.supplier_id, err) < 0)
+	if (runs_mark_orphans(db, st.actx.supplier_id, o->run_id, err) < 0)
 		goto out;
 	if (suppliers_get_watermark(db, st.actx.supplier_id, &rep->watermark, err) != 0)
 		goto out;

@@ -953,12 +953,13 @@ int runs_finish(struct db *db, int64_t run_id, const char *status, const struct 
 	return step_done(db, st, N_("finishing a sync run"), err);
 }
 
-int runs_mark_orphans(struct db *db, int64_t supplier_id, struct error *err)
+int runs_mark_orphans(struct db *db, int64_t supplier_id, int64_t exclude_run_id,
+                      struct error *err)
 {
 	static const char sql[] =
 		"UPDATE sync_runs SET status = 'interrupted', finished_at = ?2,"
 		" error = printf(?3, coalesce(pid, 0))"
-		" WHERE supplier_id = ?1 AND status = 'running'";
+		" WHERE supplier_id = ?1 AND status = 'running' AND id <> ?4";
 	sqlite3_stmt *st = db_stmt(db, sql, err);
 
 	if (!st)
@@ -966,6 +967,7 @@ int runs_mark_orphans(struct db *db, int64_t supplier_id, struct error *err)
 	sqlite3_bind_int64(st, 1, supplier_id);
 	sqlite3_bind_int64(st, 2, time_now_ms());
 	bind_text(st, 3, _("process %d died"));
+	sqlite3_bind_int64(st, 4, exclude_run_id);
 	if (step_done(db, st, N_("marking interrupted runs"), err) < 0)
 		return -1;
 	return sqlite3_changes(db_handle(db));
@@ -988,4 +990,273 @@ int64_t runs_last_seen(struct db *db, int64_t supplier_id, const char *kind)
 		sqlite3_reset(st);
 	}
 	return n;
+}
+
+/* ---- the run queue ---- */
+
+#define RUN_COLS \
+	"r.id, r.supplier_id, s.slug, r.kind, r.\"trigger\", r.status, r.attempt," \
+	" coalesce(r.retry_of, 0), coalesce(r.pid, 0), coalesce(r.started_at, 0)," \
+	" coalesce(r.heartbeat_at, 0), coalesce(r.next_attempt_at, 0)" \
+	" FROM sync_runs r JOIN suppliers s ON s.id = r.supplier_id"
+
+static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+static void run_from_row(sqlite3_stmt *st, struct run_row *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, 0);
+	out->supplier_id = sqlite3_column_int64(st, 1);
+	copy_col(st, 2, out->slug, sizeof(out->slug));
+	copy_col(st, 3, out->kind, sizeof(out->kind));
+	copy_col(st, 4, out->trigger, sizeof(out->trigger));
+	copy_col(st, 5, out->status, sizeof(out->status));
+	out->attempt = sqlite3_column_int(st, 6);
+	out->retry_of = sqlite3_column_int64(st, 7);
+	out->pid = sqlite3_column_int64(st, 8);
+	out->started_at = sqlite3_column_int64(st, 9);
+	out->heartbeat_at = sqlite3_column_int64(st, 10);
+	out->next_attempt_at = sqlite3_column_int64(st, 11);
+}
+
+/* Steps st to the end, collecting every row; resets st.  -1 on error. */
+static int runs_collect(struct db *db, sqlite3_stmt *st, struct run_row **rows, size_t *n,
+                        const char *what, struct error *err)
+{
+	size_t cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*rows = xrealloc(*rows, cap * sizeof(**rows));
+		}
+		run_from_row(st, &(*rows)[(*n)++]);
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(db, err, _(what));
+		sqlite3_reset(st);
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int runs_enqueue(struct db *db, int64_t supplier_id, const char *kind, const char *trigger,
+                 int attempt, int64_t retry_of, int64_t due, int64_t *run_id,
+                 struct error *err)
+{
+	static const char sql[] =
+		"INSERT INTO sync_runs (supplier_id, kind, \"trigger\", status, attempt, retry_of,"
+		" next_attempt_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6)";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, supplier_id);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, trigger ? trigger : "cli");
+	sqlite3_bind_int(st, 4, attempt > 0 ? attempt : 1);
+	bind_opt_i64(st, 5, retry_of);
+	sqlite3_bind_int64(st, 6, due);
+	if (step_done(db, st, N_("queueing a sync run"), err) < 0)
+		return -1;
+	if (run_id)
+		*run_id = sqlite3_last_insert_rowid(db_handle(db));
+	return 0;
+}
+
+int runs_get(struct db *db, int64_t run_id, struct run_row *out, struct error *err)
+{
+	static const char sql[] = "SELECT " RUN_COLS " WHERE r.id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	rc = step_row(db, st, N_("reading a sync run"), err);
+	if (rc == 1) {
+		run_from_row(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int runs_find_queued(struct db *db, int64_t supplier_id, struct run_row *out, struct error *err)
+{
+	static const char sql[] =
+		"SELECT " RUN_COLS " WHERE r.supplier_id = ?1 AND r.status = 'queued'"
+		" ORDER BY r.next_attempt_at, r.id LIMIT 1";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, supplier_id);
+	rc = step_row(db, st, N_("reading the queued runs"), err);
+	if (rc == 1) {
+		run_from_row(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+int64_t runs_count_running(struct db *db, int64_t supplier_id, struct error *err)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM sync_runs WHERE supplier_id = ?1 AND status = 'running'";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+	int64_t n;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, supplier_id);
+	if (step_row(db, st, N_("counting running runs"), err) != 1)
+		return -1;
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+int runs_set_due(struct db *db, int64_t run_id, int64_t due, struct error *err)
+{
+	static const char sql[] =
+		"UPDATE sync_runs SET next_attempt_at = ?2 WHERE id = ?1 AND status = 'queued'";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, due);
+	if (step_done(db, st, N_("rescheduling a queued run"), err) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db)) == 1 ? 1 : 0;
+}
+
+int runs_list_due(struct db *db, int64_t now, struct run_row **rows, size_t *n,
+                  struct error *err)
+{
+	static const char sql[] =
+		"SELECT " RUN_COLS " WHERE r.status = 'queued' AND r.next_attempt_at <= ?1"
+		" AND NOT EXISTS (SELECT 1 FROM sync_runs x WHERE x.supplier_id = r.supplier_id"
+		"  AND x.status = 'running')"
+		" ORDER BY r.next_attempt_at, r.id";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	*rows = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	return runs_collect(db, st, rows, n, N_("reading the due runs"), err);
+}
+
+int runs_list_running(struct db *db, struct run_row **rows, size_t *n, struct error *err)
+{
+	static const char sql[] = "SELECT " RUN_COLS " WHERE r.status = 'running' ORDER BY r.id";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	*rows = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	return runs_collect(db, st, rows, n, N_("reading the running runs"), err);
+}
+
+int runs_claim(struct db *db, int64_t run_id, int64_t pid, int64_t at, struct error *err)
+{
+	static const char sql[] =
+		"UPDATE sync_runs SET status = 'running', pid = ?2, started_at = ?3,"
+		" heartbeat_at = ?3, finished_at = NULL, error = NULL"
+		" WHERE id = ?1 AND status = 'queued'"
+		" AND NOT EXISTS (SELECT 1 FROM sync_runs x WHERE x.supplier_id ="
+		"  sync_runs.supplier_id AND x.status = 'running')";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, pid);
+	sqlite3_bind_int64(st, 3, at);
+	if (step_done(db, st, N_("claiming a queued run"), err) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db)) == 1 ? 1 : 0;
+}
+
+int runs_transition(struct db *db, int64_t run_id, const char *from, const char *to,
+                    const char *error, int64_t at, struct error *err)
+{
+	static const char sql[] =
+		"UPDATE sync_runs SET status = ?3, finished_at = ?4, error = coalesce(?5, error)"
+		" WHERE id = ?1 AND status = ?2";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	bind_text(st, 2, from);
+	bind_text(st, 3, to);
+	sqlite3_bind_int64(st, 4, at);
+	bind_text(st, 5, error);
+	if (step_done(db, st, N_("changing a run's status"), err) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db)) == 1 ? 1 : 0;
+}
+
+int runs_note(struct db *db, int64_t run_id, const char *note, struct error *err)
+{
+	static const char sql[] =
+		"UPDATE sync_runs SET error = CASE WHEN error IS NULL OR error = '' THEN ?2"
+		" ELSE error || '; ' || ?2 END WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	bind_text(st, 2, note);
+	return step_done(db, st, N_("noting a run's outcome"), err);
+}
+
+int runs_discard(struct db *db, int64_t run_id, struct error *err)
+{
+	static const char sql[] =
+		"DELETE FROM sync_runs WHERE id = ?1 AND pages = 0 AND done = 0"
+		" AND status IN ('queued', 'running', 'interrupted')";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	if (step_done(db, st, N_("discarding a sync run"), err) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db)) == 1 ? 1 : 0;
+}
+
+int suppliers_get_slug(struct db *db, int64_t supplier_id, char *slug, size_t size,
+                       struct error *err)
+{
+	static const char sql[] = "SELECT slug FROM suppliers WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, supplier_id);
+	rc = step_row(db, st, N_("reading a supplier"), err);
+	if (rc == 1) {
+		copy_col(st, 0, slug, size);
+		sqlite3_reset(st);
+	}
+	return rc;
 }

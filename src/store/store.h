@@ -147,10 +147,69 @@ int runs_finish(struct db *db, int64_t run_id, const char *status, const struct 
                 const char *error, struct error *err);
 /* Marks every run of the supplier still "running" as "interrupted" with the
  * note "process N died"; called by the lock holder, so none of them can be
- * alive.  Returns the number marked, -1 on error. */
-int runs_mark_orphans(struct db *db, int64_t supplier_id, struct error *err);
+ * alive; exclude_run_id (0 = none) is the caller's own claimed run.  Returns
+ * the number marked, -1 on error. */
+int runs_mark_orphans(struct db *db, int64_t supplier_id, int64_t exclude_run_id,
+                      struct error *err);
 /* Items seen by the supplier's last succeeded run of that kind (progress
  * estimate), 0 when none. */
 int64_t runs_last_seen(struct db *db, int64_t supplier_id, const char *kind);
+
+/* ---- the run queue (used by engine/jobs.c) ----
+ * A queued run is a sync_runs row with status "queued", due at
+ * next_attempt_at.  None of these functions begins a transaction. */
+struct run_row {
+	int64_t id;
+	int64_t supplier_id;
+	char slug[64];            /* the supplier's slug (truncated past 63 bytes) */
+	char kind[8];             /* "full" or "delta" */
+	char trigger[16];
+	char status[16];
+	int attempt;
+	int64_t retry_of;         /* 0 = none */
+	int64_t pid;              /* 0 = none */
+	int64_t started_at;       /* 0 = none */
+	int64_t heartbeat_at;     /* 0 = none */
+	int64_t next_attempt_at;  /* 0 = none */
+};
+/* The slug of the supplier with that id into slug (NUL-terminated,
+ * truncated to size).  1 found, 0 no such supplier, -1 error. */
+int suppliers_get_slug(struct db *db, int64_t supplier_id, char *slug, size_t size,
+                       struct error *err);
+/* Inserts a queued run (attempt >= 1, retry_of 0 = none) due at due; sets *run_id. */
+int runs_enqueue(struct db *db, int64_t supplier_id, const char *kind, const char *trigger,
+                 int attempt, int64_t retry_of, int64_t due, int64_t *run_id,
+                 struct error *err);
+/* A run by id.  1 found, 0 no such run, -1 error. */
+int runs_get(struct db *db, int64_t run_id, struct run_row *out, struct error *err);
+/* The supplier's earliest queued run (by due time, then id).  1 found, 0
+ * none, -1 error. */
+int runs_find_queued(struct db *db, int64_t supplier_id, struct run_row *out, struct error *err);
+/* Number of the supplier's runs with status "running", -1 on error. */
+int64_t runs_count_running(struct db *db, int64_t supplier_id, struct error *err);
+/* Moves a queued run's due time.  1 moved, 0 not queued (any more), -1 error. */
+int runs_set_due(struct db *db, int64_t run_id, int64_t due, struct error *err);
+/* Queued runs due at or before now whose supplier has no running run, by
+ * due time then id.  *rows (caller frees) and *n; -1 on error. */
+int runs_list_due(struct db *db, int64_t now, struct run_row **rows, size_t *n,
+                  struct error *err);
+/* Every run with status "running".  *rows (caller frees) and *n; -1 on error. */
+int runs_list_running(struct db *db, struct run_row **rows, size_t *n, struct error *err);
+/* Claims a queued run for process pid: status "running", pid, started_at =
+ * heartbeat_at = at, only while it is still queued and its supplier has no
+ * other running run.  1 claimed, 0 taken by someone else, -1 error. */
+int runs_claim(struct db *db, int64_t run_id, int64_t pid, int64_t at, struct error *err);
+/* Changes a run's status from `from` to `to` (finished_at = at, error =
+ * error when not NULL), only while its status is still `from`.  1 changed,
+ * 0 not (its status was something else), -1 error. */
+int runs_transition(struct db *db, int64_t run_id, const char *from, const char *to,
+                    const char *error, int64_t at, struct error *err);
+/* Appends "; note" to a run's error text (or sets it when there is none). */
+int runs_note(struct db *db, int64_t run_id, const char *note, struct error *err);
+/* Deletes a run that never did any work: a queued run replaced by a
+ * stronger one, or a claimed run whose sync could not take the supplier
+ * lock (status queued, running or interrupted, with no page fetched).
+ * 1 deleted, 0 not (it had moved on), -1 error. */
+int runs_discard(struct db *db, int64_t run_id, struct error *err);
 
 #endif

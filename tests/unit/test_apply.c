@@ -739,7 +739,7 @@ static void test_runs(struct fixture *f)
 	is_int(runs_last_seen(f->db, f->acme_id, "full"), 10, "last seen of the full run");
 	is_int(runs_last_seen(f->db, f->acme_id, "delta"), 0, "no delta run");
 	ok(runs_begin(f->db, f->acme_id, "full", "daemon", false, &r2, &e) == 0, "second run");
-	is_int(runs_mark_orphans(f->db, f->acme_id, &e), 1, "one orphan marked");
+	is_int(runs_mark_orphans(f->db, f->acme_id, 0, &e), 1, "one orphan marked");
 	{
 		char *msg = q_str(f->db, "SELECT error FROM sync_runs ORDER BY id DESC LIMIT 1");
 		char *want = xasprintf("process %d died", (int)getpid());
