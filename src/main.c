@@ -27,6 +27,9 @@ static const struct command commands[] = {
 	{ "export", cmd_export, N_("export the store-facing stock as CSV or JSON") },
 	{ "serve", cmd_serve, N_("run the HTTP service: stock checks, changed stock, webhooks") },
 	{ "check", cmd_check, N_("ask suppliers live whether a product can be sold now") },
+	{ "events", cmd_events, N_("list, retry or deliver the events sent to the store") },
+	{ "daemon", cmd_daemon, N_("run unattended: scheduled syncs, event delivery, HTTP service") },
+	{ "run-now", cmd_run_now, N_("queue a sync for the daemon, or run it now without one") },
 };
 
 static void usage(FILE *out)

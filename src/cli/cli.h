@@ -58,6 +58,9 @@ int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_link(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_events(struct cli *cli, int argc, char **argv);
+int cmd_daemon(struct cli *cli, int argc, char **argv);
+int cmd_run_now(struct cli *cli, int argc, char **argv);
 
 /* progress.c: a progress bar on stderr when it is a terminal, plain log
  * lines otherwise. */

@@ -131,6 +131,8 @@ static const char *const migrations[] = {
 	"  dead INTEGER NOT NULL DEFAULT 0 CHECK (dead IN (0, 1))"
 	");"
 	"CREATE INDEX outbox_pending ON outbox (delivered_at, next_attempt_at);"
+	"CREATE INDEX outbox_product_pending ON outbox (product_id, id)"
+	"  WHERE delivered_at IS NULL AND dead = 0;"
 	"CREATE TABLE webhook_receipts ("
 	"  supplier_id INTEGER NOT NULL REFERENCES suppliers (id) ON DELETE CASCADE,"
 	"  event_id TEXT NOT NULL,"

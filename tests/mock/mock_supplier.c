@@ -7,7 +7,7 @@
  * F.tmp then rename) once listening, and serves until SIGTERM/SIGINT or
  * until --max-seconds (default 600) have passed; both exit 0.
  *
- * Routes (GET or HEAD, but POST /check):
+ * Routes (GET or HEAD, but POST /check and POST /store/events):
  *   /static/NAME   file --root DIR/NAME (".." refused); NAME.gz is sent raw
  *                  as application/gzip
  *   /items         JSON envelope over the item list, paged by page+limit
@@ -26,6 +26,14 @@
  *                  over 1 MiB: 413); answers {"items":[{"sku":..,"stock":..
  *                  [,"updated_at":..]},..]} for the SKUs it knows, in the
  *                  order asked (unknown SKUs are left out)
+ *   POST /store/events   a store receiving dropstock's outbox events: each
+ *                  request is appended to --store-log FILE as one JSON line
+ *                  {"n":N,"status":S,"webhook-id":..,"webhook-timestamp":..,
+ *                  "webhook-signature":..,"content-type":..,"body":"..."}
+ *                  (absent headers as null); the first --store-fail-count N
+ *                  requests answer 503 (with Retry-After when --retry-after
+ *                  is given), the others 200 {"received":true}; the --require-*
+ *                  options do not apply here
  *
  * Changing items at runtime: the --items file is re-read when its mtime or
  * size changes (checked on every request to /items*, /check); a test
@@ -98,6 +106,8 @@ static struct {
 	long fail_status, fail_count, retry_after, retry_after_date, ratelimit_reset;
 	long delay_ms, delay_page, slow_after_items, truncate_page, truncate_count;
 	long malformed_page, check_delay_ms, check_fail_status;
+	const char *store_log;       /* POST /store/events */
+	long store_fail_count;
 	const char *require_bearer, *require_header, *require_basic, *require_query;
 	/* derived */
 	char *header_name, *header_value, *basic_expect, *query_name, *query_value;
@@ -112,6 +122,8 @@ static unsigned port;
 static atomic_int stopping;
 static atomic_long items_requests, items_served, truncations;
 static FILE *log_fp;
+static FILE *store_fp;                 /* --store-log */
+static atomic_long store_requests;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- small helpers (this program links no dropstock code) ---- */
@@ -1289,6 +1301,44 @@ static enum MHD_Result route_items(struct MHD_Connection *conn, enum items_kind 
 	return ret;
 }
 
+/* POST /store/events: logs the request, fails the first --store-fail-count. */
+static enum MHD_Result route_store_events(struct MHD_Connection *conn, const struct req_ctx *ctx)
+{
+	static const char *const hdrs[] = { "webhook-id", "webhook-timestamp", "webhook-signature",
+	                                    "content-type" };
+	long n = atomic_fetch_add(&store_requests, 1) + 1;
+	unsigned status = n <= opt.store_fail_count ? 503 : ctx->too_big ? 413 : 200;
+	json_t *rec = json_object();
+	char *line;
+
+	json_object_set_new(rec, "n", json_integer(n));
+	json_object_set_new(rec, "status", json_integer(status));
+	for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
+		const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, hdrs[i]);
+		json_object_set_new(rec, hdrs[i], v ? json_string(v) : json_null());
+	}
+	json_object_set_new(rec, "body", json_stringn_nocheck(ctx->body.d ? ctx->body.d : "",
+	                                                      ctx->body.len));
+	line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(rec);
+	if (store_fp && line) {
+		pthread_mutex_lock(&log_lock);
+		fprintf(store_fp, "%s\n", line);
+		fflush(store_fp);
+		pthread_mutex_unlock(&log_lock);
+	}
+	free(line);
+	if (status == 503)
+		return reply_fault(conn, 503);
+	if (status == 413)
+		return reply_json_msg(conn, 413, "request body too large");
+	{
+		struct sbuf b = { 0 };
+		sb_puts(&b, "{\"received\":true}");
+		return reply(conn, MHD_HTTP_OK, "application/json", &b, NULL, false);
+	}
+}
+
 static void log_request(struct MHD_Connection *conn, const char *method, const char *uri,
                         const struct req_ctx *ctx)
 {
@@ -1346,6 +1396,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		return MHD_YES;
 	}
 	log_request(conn, method, ctx && ctx->uri ? ctx->uri : url, ctx);
+	if (strcmp(method, "POST") == 0 && strcmp(url, "/store/events") == 0) {
+		if (!ctx)
+			return MHD_NO;
+		return route_store_events(conn, ctx);
+	}
 	if (strcmp(method, "POST") == 0) {
 		if (strcmp(url, "/check") != 0)
 			return reply_json_msg(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -1417,7 +1472,8 @@ static void usage(void)
 	        "  [--delay-ms MS [--delay-page P] [--slow-after-items N]]\n"
 	        "  [--truncate-page P [--truncate-count N]] [--malformed-page P]\n"
 	        "  [--empty-body] [--error-envelope] [--check-delay-ms MS]\n"
-	        "  [--check-fail-status CODE] [--max-seconds N]\n");
+	        "  [--check-fail-status CODE] [--max-seconds N]\n"
+	        "  [--store-log FILE] [--store-fail-count N]\n");
 	exit(2);
 }
 
@@ -1453,6 +1509,7 @@ int main(int argc, char **argv)
 		O_RETRY_AFTER, O_RETRY_AFTER_DATE, O_RL_RESET, O_DELAY_MS, O_DELAY_PAGE,
 		O_TRUNCATE_PAGE, O_TRUNCATE_COUNT, O_MALFORMED_PAGE, O_EMPTY_BODY,
 		O_ERROR_ENVELOPE, O_SLOW_AFTER, O_RELATIVE_LINKS, O_CHECK_DELAY, O_CHECK_FAIL,
+		O_STORE_LOG, O_STORE_FAIL_COUNT,
 	};
 	static const struct option longopts[] = {
 		{ "port-file", required_argument, NULL, O_PORT_FILE },
@@ -1487,6 +1544,8 @@ int main(int argc, char **argv)
 		{ "relative-links", no_argument, NULL, O_RELATIVE_LINKS },
 		{ "check-delay-ms", required_argument, NULL, O_CHECK_DELAY },
 		{ "check-fail-status", required_argument, NULL, O_CHECK_FAIL },
+		{ "store-log", required_argument, NULL, O_STORE_LOG },
+		{ "store-fail-count", required_argument, NULL, O_STORE_FAIL_COUNT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sockaddr_in sa;
@@ -1535,6 +1594,8 @@ int main(int argc, char **argv)
 		case O_RELATIVE_LINKS: opt.relative_links = true; break;
 		case O_CHECK_DELAY: opt.check_delay_ms = num_arg(name, optarg); break;
 		case O_CHECK_FAIL: opt.check_fail_status = num_arg(name, optarg); break;
+		case O_STORE_LOG: opt.store_log = optarg; break;
+		case O_STORE_FAIL_COUNT: opt.store_fail_count = num_arg(name, optarg); break;
 		default: usage();
 		}
 	}
@@ -1571,6 +1632,11 @@ int main(int argc, char **argv)
 		log_fp = fopen(opt.log_file, "a");
 		if (!log_fp)
 			die("cannot open %s: %s", opt.log_file, strerror(errno));
+	}
+	if (opt.store_log) {
+		store_fp = fopen(opt.store_log, "a");
+		if (!store_fp)
+			die("cannot open %s: %s", opt.store_log, strerror(errno));
 	}
 
 	if (opt.items_file) {
@@ -1633,6 +1699,8 @@ int main(int argc, char **argv)
 	catalog_free(cat);
 	if (log_fp)
 		fclose(log_fp);
+	if (store_fp)
+		fclose(store_fp);
 	free(opt.header_name);
 	free(opt.header_value);
 	free(opt.basic_expect);
