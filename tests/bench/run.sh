@@ -41,6 +41,7 @@ slug = "$2";
 source = { url = "$3"; format = "$4"; paging = "$5"; page_size = 500; map = { $6 }; };
 timeout = 120;
 EOC
+	chmod 600 "$T/$1/suppliers.d/$2.conf"
 	"$GEN" links "$N" "$2" "$T/$1/links.csv"
 	s=$(date +%s)
 	"$DS" --config "$T/$1/dropstock.conf" link import "$T/$1/links.csv" >/dev/null || exit 1
