@@ -60,7 +60,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE sync_runs ("
 	"  id INTEGER PRIMARY KEY,"
 	"  supplier_id INTEGER NOT NULL REFERENCES suppliers (id) ON DELETE CASCADE,"
-	"  kind TEXT NOT NULL CHECK (kind = 'full' OR kind = 'delta'),"
+	"  kind TEXT NOT NULL CHECK (kind = 'full' OR kind = 'delta' OR kind = 'revert'),"
 	"  \"trigger\" TEXT NOT NULL DEFAULT 'cli',"
 	"  status TEXT NOT NULL DEFAULT 'queued'"
 	"    CHECK (status = 'queued' OR status = 'running' OR status = 'succeeded'"
@@ -83,9 +83,24 @@ static const char *const migrations[] = {
 	"  stale INTEGER NOT NULL DEFAULT 0,"
 	"  zeroed INTEGER NOT NULL DEFAULT 0,"
 	"  error TEXT,"
-	"  dry_run INTEGER NOT NULL DEFAULT 0 CHECK (dry_run IN (0, 1))"
+	"  dry_run INTEGER NOT NULL DEFAULT 0 CHECK (dry_run IN (0, 1)),"
+	"  guard_reason TEXT,"
+	"  reverts INTEGER REFERENCES sync_runs (id) ON DELETE SET NULL"
 	");"
 	"CREATE INDEX sync_runs_supplier ON sync_runs (supplier_id, id);"
+	/* a guarded run's observations that would change something, held until
+	 * the run is applied (at once, or after `dropstock approve`) */
+	"CREATE TABLE run_items ("
+	"  run_id INTEGER NOT NULL REFERENCES sync_runs (id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  supplier_sku TEXT NOT NULL,"
+	"  raw_stock INTEGER NOT NULL,"
+	"  observed_at INTEGER NOT NULL,"
+	"  source_time INTEGER NOT NULL DEFAULT 0,"
+	"  position INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (run_id, seq)"
+	") WITHOUT ROWID;"
+
 	"CREATE INDEX sync_runs_status ON sync_runs (status);"
 	/* history outlives links: a removed link leaves link_id NULL and the
 	 * row still names its supplier and supplier sku */
@@ -107,6 +122,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX stock_log_link ON stock_log (link_id, recorded_at);"
 	"CREATE INDEX stock_log_recorded ON stock_log (recorded_at, id);"
 	"CREATE INDEX stock_log_product ON stock_log (product_id, recorded_at);"
+	"CREATE INDEX stock_log_run ON stock_log (run_id) WHERE run_id IS NOT NULL;"
 	"CREATE TABLE unknown_skus ("
 	"  supplier_id INTEGER NOT NULL REFERENCES suppliers (id) ON DELETE CASCADE,"
 	"  supplier_sku TEXT NOT NULL,"
