@@ -1,0 +1,1 @@
+# tests/tui/lib.sh - placeholder
