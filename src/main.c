@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "feed/http.h"
@@ -30,6 +31,9 @@ static const struct command commands[] = {
 	{ "events", cmd_events, N_("list, retry or deliver the events sent to the store") },
 	{ "daemon", cmd_daemon, N_("run unattended: scheduled syncs, event delivery, HTTP service") },
 	{ "run-now", cmd_run_now, N_("queue a sync for the daemon, or run it now without one") },
+	{ "console", cmd_console, N_("open the operator console (the default on a terminal)") },
+	{ "approve", cmd_approve, N_("apply a run that the mass-change guard stopped") },
+	{ "revert", cmd_revert, N_("set the links a run changed back to their values before it") },
 };
 
 static void usage(FILE *out)
@@ -98,8 +102,23 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
+		/* no command: the console on a terminal, the usage otherwise */
+		static char console_name[] = "console";
+		static char *console_argv[] = { console_name, NULL };
+
+		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		http_global_init();
+		optind = 0;
+		rc = cmd_console(&cli, 1, console_argv);
+		if (cli.db)
+			db_close(cli.db);
+		if (cli.conf)
+			conf_free(cli.conf);
+		http_global_cleanup();
+		return rc;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {

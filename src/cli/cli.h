@@ -24,6 +24,7 @@ enum exit_code {
 	EXIT_PARTIAL = 5,      /* some suppliers (or pages) failed, others succeeded */
 	EXIT_BUSY = 6,         /* a sync of that supplier is already running */
 	EXIT_UNAVAILABLE = 7,  /* check: fewer units in stock than requested */
+	EXIT_APPROVAL = 8,     /* sync: the mass-change guard stopped a run (needs_approval) */
 };
 
 struct cli {
@@ -61,6 +62,9 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_events(struct cli *cli, int argc, char **argv);
 int cmd_daemon(struct cli *cli, int argc, char **argv);
 int cmd_run_now(struct cli *cli, int argc, char **argv);
+int cmd_console(struct cli *cli, int argc, char **argv);   /* cmd_console.c */
+int cmd_approve(struct cli *cli, int argc, char **argv);
+int cmd_revert(struct cli *cli, int argc, char **argv);
 
 /* progress.c: a progress bar on stderr when it is a terminal, plain log
  * lines otherwise. */

@@ -249,6 +249,57 @@ static void where(struct error *err, const struct observation *o)
 		err_prefix(err, _("SKU %s"), o->supplier_sku);
 }
 
+/* What engine_apply does with one observation. */
+enum obs_verdict {
+	OBS_UNKNOWN,     /* its SKU is linked to nothing: unknown_skus */
+	OBS_STALE,       /* older than what is stored: ignored */
+	OBS_SAME,        /* unchanged: nothing is written */
+	OBS_TOUCH,       /* unchanged, but a fresher push or check moves the link's clock */
+	OBS_CHANGE,      /* a new value (store-facing or raw): apply_change */
+};
+
+/* The one decision of engine_apply and engine_probe: checks o, finds its
+ * link (into *link; on_seen is called for it), and tells what applying o
+ * would do, with the store-facing stock in *stock.  Reads only.  Returns
+ * an obs_verdict, or -1 with err. */
+static int obs_decide(struct apply_ctx *ctx, const struct rules_conf *rules,
+                      const struct observation *o, struct link_row *link, int64_t *stock,
+                      struct error *err)
+{
+	int r;
+
+	if (str_empty(o->supplier_sku))
+		return err_set(err, ERRK_INTERNAL, _("item %lld: observation without a SKU"),
+		               (long long)o->position);
+	if (o->raw_stock < 0) {
+		err_set(err, ERRK_INTERNAL, _("negative stock %lld reached the engine"),
+		        (long long)o->raw_stock);
+		where(err, o);
+		return -1;
+	}
+	r = links_find(ctx->db, ctx->supplier_id, o->supplier_sku, link, err);
+	if (r < 0) {
+		where(err, o);
+		return -1;
+	}
+	if (r == 0)
+		return OBS_UNKNOWN;
+	if (ctx->on_seen)
+		ctx->on_seen(ctx->ud, link->id);
+	if (is_stale(link, o->source_time, o->observed_at))
+		return OBS_STALE;
+	*stock = rules_apply(rules, o->raw_stock);
+	if (link->has_stock && link->stock == *stock && link->raw_stock == o->raw_stock) {
+		/* unchanged: a full sync writes nothing; a fresher push or
+		 * check moves the link's clock so older pages stay stale */
+		if (ctx->source != SRC_FULL &&
+		    (o->observed_at > link->synced_at || o->source_time > link->source_time))
+			return OBS_TOUCH;
+		return OBS_SAME;
+	}
+	return OBS_CHANGE;
+}
+
 int engine_apply(struct apply_ctx *ctx, const struct observation *obs, size_t n,
                  struct apply_counts *counts, struct error *err)
 {
@@ -274,59 +325,42 @@ int engine_apply(struct apply_ctx *ctx, const struct observation *obs, size_t n,
 	}
 	for (i = 0; i < n; i++) {
 		const struct observation *o = &obs[i];
-		int64_t stock;
-		int r;
+		int64_t stock = 0;
+		int v;
 
 		bt.c.seen++;
-		if (str_empty(o->supplier_sku)) {
-			err_set(err, ERRK_INTERNAL, _("item %lld: observation without a SKU"),
-			        (long long)o->position);
-			goto out;
-		}
-		if (o->raw_stock < 0) {
-			err_set(err, ERRK_INTERNAL, _("negative stock %lld reached the engine"),
-			        (long long)o->raw_stock);
-			where(err, o);
-			goto out;
-		}
-		r = links_find(ctx->db, ctx->supplier_id, o->supplier_sku, &link, err);
-		if (r < 0) {
-			where(err, o);
-			goto out;
-		}
-		if (r == 0) {
+		v = obs_decide(ctx, bt.rules, o, &link, &stock, err);
+		switch (v) {
+		case OBS_UNKNOWN:
 			if (unknown_record(ctx->db, ctx->supplier_id, o->supplier_sku, o->raw_stock,
 			                   o->observed_at, err) < 0) {
 				where(err, o);
 				goto out;
 			}
 			bt.c.unknown++;
-			continue;
-		}
-		if (ctx->on_seen)
-			ctx->on_seen(ctx->ud, link.id);
-		if (is_stale(&link, o->source_time, o->observed_at)) {
+			break;
+		case OBS_STALE:
 			bt.c.stale++;
-			continue;
-		}
-		stock = rules_apply(bt.rules, o->raw_stock);
-		if (link.has_stock && link.stock == stock && link.raw_stock == o->raw_stock) {
-			/* unchanged: a full sync writes nothing; a fresher push or
-			 * check moves the link's clock so older pages stay stale */
-			if (ctx->source != SRC_FULL &&
-			    (o->observed_at > link.synced_at || o->source_time > link.source_time) &&
-			    links_set_stock(ctx->db, link.id, stock, o->raw_stock,
+			break;
+		case OBS_SAME:
+			break;
+		case OBS_TOUCH:
+			if (links_set_stock(ctx->db, link.id, stock, o->raw_stock,
 			                    MAX64(o->source_time, link.source_time),
 			                    MAX64(o->observed_at, link.synced_at), err) < 0) {
 				where(err, o);
 				goto out;
 			}
-			continue;
-		}
-		if (apply_change(&bt, &link, o->supplier_sku, stock, o->raw_stock, o->source_time,
-		                 o->observed_at, false, err) < 0) {
-			where(err, o);
-			goto out;
+			break;
+		case OBS_CHANGE:
+			if (apply_change(&bt, &link, o->supplier_sku, stock, o->raw_stock,
+			                 o->source_time, o->observed_at, false, err) < 0) {
+				where(err, o);
+				goto out;
+			}
+			break;
+		default:
+			goto out;    /* -1: err is set */
 		}
 	}
 	rc = batch_end(&bt, counts, err);
@@ -336,11 +370,129 @@ out:
 	return rc;
 }
 
+/* ---- the read-only probe (guarded runs) ---- */
+
+/* The guard's flags of a link going from what link holds to stock (raw
+ * raw): a known value changing, a first value, a raw figure alone. */
+static unsigned change_flags(const struct link_row *link, int64_t stock)
+{
+	unsigned f = PROBE_WRITES;
+
+	if (!link->has_stock)
+		return f | PROBE_FIRST;
+	if (link->stock != stock) {
+		f |= PROBE_CHANGES;
+		if (link->stock > 0 && stock == 0)
+			f |= PROBE_TO_ZERO;
+	}
+	return f;
+}
+
+static void probe_count(struct probe_counts *c, unsigned f)
+{
+	if (f & PROBE_WRITES)
+		c->writes++;
+	if (f & PROBE_CHANGES)
+		c->changed++;
+	if (f & PROBE_FIRST)
+		c->first++;
+	if (f & PROBE_TO_ZERO)
+		c->to_zero++;
+	if (f & PROBE_UNKNOWN)
+		c->unknown++;
+	if (f & PROBE_STALE)
+		c->stale++;
+}
+
+int engine_probe(struct apply_ctx *ctx, const struct observation *obs, size_t n,
+                 struct probe_result *out, struct error *err)
+{
+	const struct rules_conf *rules;
+	struct link_row link;
+	size_t i;
+
+	if (!ctx || !ctx->db || !ctx->sup || !out)
+		return err_set(err, ERRK_INTERNAL, _("engine: probe called without a database or supplier"));
+	rules = &ctx->sup->rules;
+	if (n > out->cap) {
+		out->cap = n;
+		out->flags = xrealloc(out->flags, n);
+	}
+	for (i = 0; i < n; i++) {
+		const struct observation *o = &obs[i];
+		int64_t stock = 0;
+		unsigned f = 0;
+
+		switch (obs_decide(ctx, rules, o, &link, &stock, err)) {
+		case OBS_UNKNOWN:
+			f = PROBE_UNKNOWN | PROBE_WRITES;
+			break;
+		case OBS_STALE:
+			f = PROBE_STALE;
+			break;
+		case OBS_SAME:
+			break;
+		case OBS_TOUCH:
+			f = PROBE_WRITES;
+			break;
+		case OBS_CHANGE:
+			f = change_flags(&link, stock);
+			break;
+		default:
+			return -1;
+		}
+		out->flags[i] = (unsigned char)f;
+		out->c.seen++;
+		probe_count(&out->c, f);
+	}
+	return 0;
+}
+
+unsigned engine_probe_zero(const struct apply_ctx *ctx, const struct link_row *link)
+{
+	int64_t at = ctx->zero_as_of ? ctx->zero_as_of : time_now_ms();
+	int64_t stock = rules_apply(&ctx->sup->rules, 0);
+
+	/* the decisions of engine_zero_links */
+	if (is_stale(link, 0, at))
+		return PROBE_STALE;
+	if (link->has_stock && link->stock == stock && link->raw_stock == 0)
+		return 0;
+	return change_flags(link, stock);
+}
+
+void probe_result_free(struct probe_result *r)
+{
+	if (!r)
+		return;
+	free(r->flags);
+	r->flags = NULL;
+	r->cap = 0;
+}
+
+static int set_links(struct apply_ctx *ctx, const int64_t *link_ids, const int64_t *stocks,
+                     const int64_t *last_log_ids, size_t n, struct apply_counts *counts,
+                     struct error *err);
+
 int engine_zero_links(struct apply_ctx *ctx, const int64_t *link_ids, size_t n,
                       struct apply_counts *counts, struct error *err)
 {
+	return set_links(ctx, link_ids, NULL, NULL, n, counts, err);
+}
+
+/* ---- setting links to given values (zero-missing, manual corrections) ---- */
+
+/* The one path of engine_zero_links (stocks NULL: every link to what the
+ * rules make of 0, raw 0) and engine_set_links / engine_set_links_if
+ * (stocks[i] as given, the raw figure kept; with last_log_ids, only links
+ * whose newest stock_log row is still that one). */
+static int set_links(struct apply_ctx *ctx, const int64_t *link_ids, const int64_t *stocks,
+                     const int64_t *last_log_ids, size_t n, struct apply_counts *counts,
+                     struct error *err)
+{
 	struct batch bt;
 	struct link_row link;
+	bool zeroing = stocks == NULL;
 	int64_t at;
 	size_t i;
 	int rc = -1;
@@ -350,7 +502,8 @@ int engine_zero_links(struct apply_ctx *ctx, const int64_t *link_ids, size_t n,
 	at = ctx->zero_as_of ? ctx->zero_as_of : bt.now;
 	for (i = 0; i < n; i++) {
 		char *sku = NULL;
-		int64_t stock;
+		int64_t stock, raw;
+		bool same;
 		int r;
 
 		r = links_get(ctx->db, link_ids[i], &link, &sku, err);
@@ -358,19 +511,49 @@ int engine_zero_links(struct apply_ctx *ctx, const int64_t *link_ids, size_t n,
 			goto out;
 		if (r == 0)
 			continue;     /* removed meanwhile */
+		if (!zeroing)
+			bt.c.seen++;
 		if (is_stale(&link, 0, at)) {
 			bt.c.stale++;
 			free(sku);
 			continue;
 		}
-		stock = rules_apply(bt.rules, 0);
-		if (link.has_stock && link.stock == stock && link.raw_stock == 0) {
+		if (last_log_ids) {
+			int64_t last = 0;
+
+			if (stocklog_last_id(ctx->db, link.id, &last, err) < 0) {
+				err_prefix(err, _("SKU %s"), sku);
+				free(sku);
+				goto out;
+			}
+			if (last != last_log_ids[i]) {
+				bt.c.stale++;     /* changed since the caller looked */
+				free(sku);
+				continue;
+			}
+		}
+		if (zeroing) {
+			stock = rules_apply(bt.rules, 0);
+			raw = 0;
+			same = link.has_stock && link.stock == stock && link.raw_stock == 0;
+		} else {
+			if (stocks[i] < 0) {
+				err_set(err, ERRK_INTERNAL, _("SKU %s: negative stock %lld reached the engine"),
+				        sku, (long long)stocks[i]);
+				free(sku);
+				goto out;
+			}
+			stock = stocks[i];
+			raw = link.has_stock ? link.raw_stock : stock;
+			same = link.has_stock && link.stock == stock;
+		}
+		if (same) {
 			free(sku);
 			continue;
 		}
-		r = apply_change(&bt, &link, sku, stock, 0, 0, at, true, err);
+		r = apply_change(&bt, &link, sku, stock, raw, 0, zeroing ? at : bt.now, zeroing, err);
 		if (r < 0) {
-			err_prefix(err, _("zeroing SKU %s"), sku);
+			err_prefix(err, zeroing ? _("zeroing SKU %s") : _("setting SKU %s"), sku);
 			free(sku);
 			goto out;
 		}
@@ -381,4 +564,22 @@ out:
 	if (rc < 0)
 		db_rollback(ctx->db);    /* no-op when nothing is open */
 	return rc;
+}
+
+int engine_set_links(struct apply_ctx *ctx, const int64_t *link_ids, const int64_t *stocks,
+                     size_t n, struct apply_counts *counts, struct error *err)
+{
+	if (n > 0 && !stocks)
+		return err_set(err, ERRK_INTERNAL, _("engine: links to set without their values"));
+	return set_links(ctx, link_ids, stocks ? stocks : link_ids, NULL, n, counts, err);
+}
+
+int engine_set_links_if(struct apply_ctx *ctx, const int64_t *link_ids, const int64_t *stocks,
+                        const int64_t *last_log_ids, size_t n, struct apply_counts *counts,
+                        struct error *err)
+{
+	if (n > 0 && (!stocks || !last_log_ids))
+		return err_set(err, ERRK_INTERNAL, _("engine: links to set without their values"));
+	return set_links(ctx, link_ids, stocks ? stocks : link_ids,
+	                 last_log_ids ? last_log_ids : link_ids, n, counts, err);
 }

@@ -110,6 +110,49 @@ struct apply_ctx {
 int engine_apply(struct apply_ctx *ctx, const struct observation *obs, size_t n,
                  struct apply_counts *counts, struct error *err);
 
+/* ---- the read-only probe of the mass-change guard ---- */
+
+/* What applying one observation would do (engine_probe), as flags. */
+enum probe_flag {
+	PROBE_WRITES = 1 << 0,    /* engine_apply would write something for it (a new
+	                           * value, a raw figure, a fresher clock, an unknown SKU) */
+	PROBE_CHANGES = 1 << 1,   /* the link's KNOWN store-facing stock would change */
+	PROBE_FIRST = 1 << 2,     /* the link's first value ever (it has no stock yet):
+	                           * a change for engine_apply, not for the guard */
+	PROBE_TO_ZERO = 1 << 3,   /* ... a change from > 0 to 0 */
+	PROBE_UNKNOWN = 1 << 4,   /* its SKU is linked to nothing */
+	PROBE_STALE = 1 << 5,     /* older than what is stored: would be ignored */
+};
+
+struct probe_counts {
+	int64_t seen;            /* observations probed */
+	int64_t writes, changed, first, to_zero, unknown, stale;   /* by flag */
+};
+
+struct probe_result {
+	unsigned char *flags;    /* flags[i]: PROBE_* of obs[i] of the last call */
+	size_t cap;
+	struct probe_counts c;   /* added to by every call */
+};
+
+/* Tells, for each observation, what engine_apply would do with it, making
+ * the same decisions through the same code (link lookup, staleness, rules,
+ * comparison) but writing nothing: out->flags[i] (resized as needed) gets
+ * its PROBE_* flags and out->c is added to.  ctx->on_seen is called for
+ * every link found, as engine_apply does (zero-missing bookkeeping);
+ * on_change is not called.  An unchanged item of a full sync costs one
+ * SELECT.  It runs no transaction of its own: call it inside the caller's
+ * (one per batch, for speed and a consistent view), or outside any, where
+ * each lookup is its own.  Errors as engine_apply (caller bugs, database).
+ * Start with a zeroed probe_result; free it with probe_result_free. */
+int engine_probe(struct apply_ctx *ctx, const struct observation *obs, size_t n,
+                 struct probe_result *out, struct error *err);
+/* The PROBE_* flags of what engine_zero_links would do to this link (as
+ * read from the database; ctx->zero_as_of as there): 0 when it is at 0
+ * already, PROBE_STALE when it was synced after zero_as_of. */
+unsigned engine_probe_zero(const struct apply_ctx *ctx, const struct link_row *link);
+void probe_result_free(struct probe_result *r);
+
 /* Queues the one outbox event for a change of a product's aggregated stock
  * from prev to stock, inside the caller's transaction: back_in_stock when
  * it goes from 0 to >0, out_of_stock from >0 to 0, else stock_changed;
@@ -132,6 +175,87 @@ int engine_product_event(struct db *db, int64_t product_id, const char *product_
  * exist, are skipped; links synced after ctx->zero_as_of count as stale. */
 int engine_zero_links(struct apply_ctx *ctx, const int64_t *link_ids, size_t n,
                       struct apply_counts *counts, struct error *err);
+
+/* Sets the given links' store-facing stock to stocks[i] (a manual
+ * correction such as a revert: the supplier's rules are NOT applied, the
+ * values are store-facing already), same transaction, logging and event
+ * rules as engine_apply, source as in ctx.  The links' raw figures are kept
+ * (a link without one gets stocks[i]), source_time becomes 0 and synced_at
+ * the call's time, so the supplier's next observation wins again.  Counts:
+ * seen for every link found, changed for every link given a new value;
+ * links already at their value and links that no longer exist are skipped;
+ * with ctx->zero_as_of set, links synced after it are left alone and
+ * counted stale (0 = no such check).  A negative value is a caller bug
+ * (ERRK_INTERNAL, nothing written).  engine_zero_links shares its code. */
+int engine_set_links(struct apply_ctx *ctx, const int64_t *link_ids, const int64_t *stocks,
+                     size_t n, struct apply_counts *counts, struct error *err);
+/* engine_set_links for links that must not have changed since the caller
+ * looked: a link whose newest stock_log row (any source) is no longer
+ * last_log_ids[i] (0 = it had none) is left alone and counted stale.  The
+ * check is made inside the transaction that writes, so no observation can
+ * slip in between (engine_revert uses it). */
+int engine_set_links_if(struct apply_ctx *ctx, const int64_t *link_ids, const int64_t *stocks,
+                        const int64_t *last_log_ids, size_t n, struct apply_counts *counts,
+                        struct error *err);
+
+/* ---- reverting a run (engine/revert.c) ---- */
+
+/* One link a reverted run changed.  Strings are owned by the report. */
+struct revert_item {
+	char *supplier_sku;
+	char *product_sku;        /* NULL when the product is gone */
+	bool has_prev;            /* false: the run gave the link its first value */
+	int64_t prev;             /* the link's value before the run (what a restore sets) */
+	int64_t run_stock;        /* the value the run left */
+	int64_t current;          /* the link's value when the revert ran (newer: the newer value) */
+	int64_t product_prev, product_new;   /* restored: the product's aggregated stock */
+	/* newer: the change that came after the run; newer_source "" means
+	 * the link changed while the revert was running */
+	char newer_source[16];
+	int64_t newer_run_id;     /* 0 = none */
+	int64_t newer_at;         /* ms; 0 = unknown */
+};
+
+struct revert_report {
+	int64_t reverted_run;     /* the run reverted */
+	int64_t run_id;           /* the revert's own run; 0 in a dry run */
+	char supplier[64];        /* the run's supplier slug */
+	bool dry_run;
+	struct revert_item *restored;   /* set back to their value before the run */
+	size_t n_restored;
+	struct revert_item *newer;      /* changed again since the run: left alone */
+	size_t n_newer;
+	struct revert_item *no_prev;    /* had no value before the run: left alone */
+	size_t n_no_prev;
+	struct revert_item *gone;       /* the link was removed since: nothing to restore */
+	size_t n_gone;
+	size_t n_unchanged;       /* already at their value before the run */
+	int64_t events;           /* outbox events queued (a dry run: that would be) */
+};
+
+/* Reverts run run_id: every link the run changed (its stock_log rows) is
+ * set back to its value before the run (the run's first row's prev_stock
+ * for a link changed several times) through engine_set_links_if, in one
+ * transaction, with source "manual" - unless a newer observation changed
+ * it since (a later stock_log row for the link, from any source), or it
+ * had no value before the run; those are listed and left alone.  The
+ * revert is a run itself (sync_runs kind "revert", reverts = run_id,
+ * trigger "cli"), logged and announced (outbox events) like any other,
+ * and holds the supplier lock (sync_lock) while it works; a revert of a
+ * revert is just another run.  A dry run takes no lock, records no run
+ * and writes nothing, but reports what it would do.
+ * conf gives the aggregate and the supplier (a supplier no longer
+ * configured is reverted by its slug); it may be NULL (sum).
+ * Errors: ERRK_USAGE for an unknown run or a queued one (it changed
+ * nothing yet; a run waiting for approval is reverted as far as it was
+ * applied); ERRK_BUSY for a run still running or
+ * a supplier being synced now; ERRK_DB / ERRK_TRANSIENT from the
+ * database.  On error nothing is restored (the revert run, when recorded,
+ * is marked failed).  Free the report with revert_report_free, whatever
+ * was returned. */
+int engine_revert(struct db *db, const struct conf *conf, int64_t run_id, bool dry_run,
+                  struct revert_report *r, struct error *err);
+void revert_report_free(struct revert_report *r);
 
 /* ---- the catalogue: links between products and supplier SKUs
  * (engine/catalogue.c) ----
@@ -170,6 +294,16 @@ int engine_link_add(struct db *db, const struct conf *conf, const char *product_
  * may be NULL. */
 int engine_link_remove(struct db *db, const struct conf *conf, const char *supplier_slug,
                        const char *supplier_sku, struct link_outcome *out, struct error *err);
+
+/* (Addition.) Removes a supplier from the database: its row, its links
+ * (their products are recomputed and announced, source "manual"), its runs
+ * and unknown SKUs; its stock_log rows stay without supplier and link.
+ * Holds the supplier lock meanwhile: fails with ERRK_BUSY while a sync of
+ * the supplier runs.  Its configuration file is the caller's business.
+ * *links (when not NULL) gets the number of links removed.  ERRK_USAGE
+ * when the supplier is not in the database. */
+int engine_supplier_remove(struct db *db, const struct conf *conf, const char *slug,
+                           int64_t *links, struct error *err);
 
 /* ---- rules (engine/rules.c) ---- */
 

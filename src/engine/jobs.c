@@ -399,7 +399,12 @@ static int recover_one(struct db *db, const struct conf *c, const struct run_row
 	free(msg);
 	if (rc <= 0)
 		goto out;
-	if (r->attempt >= max) {
+	if (str_eq(r->kind, "revert")) {
+		/* a revert is one transaction: nothing half-done to finish, and
+		 * whether to revert again is the operator's call */
+		rc = runs_note(db, r->id, _("not retried: run the revert again if needed"), err) < 0
+		             ? -1 : 1;
+	} else if (r->attempt >= max) {
 		char *note = xasprintf(_("not retried: gave up after %d attempts"), r->attempt);
 
 		rc = runs_note(db, r->id, note, err) < 0 ? -1 : 1;

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "engine/check.h"
+#include "engine/sync.h"
 #include "engine/webhook.h"
 #include "service/service.h"
 #include "service/service_int.h"
@@ -58,6 +59,8 @@
 #define CHANGES_LIMIT_DEFAULT 100
 #define CHANGES_LIMIT_MAX 1000
 #define DRAIN_MS 5000            /* how long a stop waits for requests in progress */
+#define PREVIEW_LIMIT_DEFAULT 100
+#define PREVIEW_LIMIT_MAX 1000
 #define REAPER_TICK_MS 100
 
 #ifndef MHD_HTTP_CONTENT_TOO_LARGE
@@ -137,6 +140,8 @@ struct service {
 	bool reaper_started;
 	bool stopping;             /* under conn_lock */
 	atomic_int active;         /* requests between their first call and completion */
+	volatile sig_atomic_t previews_stop;   /* set by service_stop: previews end after
+	                                        * their current page */
 	struct metrics metrics;
 };
 
@@ -928,6 +933,108 @@ static enum MHD_Result webhook_finish(struct service *s, struct MHD_Connection *
 	return ret;
 }
 
+/* ---- POST /v1/suppliers/SLUG/preview?limit=N ----
+ * A dry-run full sync on this worker thread: it blocks the thread for as
+ * long as the supplier's feed takes, which is fine for an operator's
+ * preview (dropstock(1) says previews are not for hot paths). */
+
+struct preview {
+	json_t *changes;
+	int64_t limit;
+	int64_t found;
+};
+
+static void preview_change(void *ud, const struct stock_change *ch)
+{
+	struct preview *pv = ud;
+
+	pv->found++;
+	if ((int64_t)json_array_size(pv->changes) >= pv->limit)
+		return;
+	json_array_append_new(pv->changes, json_pack(
+		"{s:o, s:o, s:o, s:I}", "supplier_sku", jstr(ch->supplier_sku), "product_sku",
+		jstr(ch->product_sku), "previous", ch->has_prev ? json_integer(ch->prev) : json_null(),
+		"stock", (json_int_t)ch->new_stock));
+}
+
+static enum MHD_Result route_preview(struct service *s, struct MHD_Connection *conn,
+                                     struct req *rq, const char *url, const char *method)
+{
+	const char *p = url + strlen("/v1/suppliers/");
+	const char *slash = strchr(p, '/');
+	const char *limit_text = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+	const struct supplier_conf *sup;
+	struct preview pv = { 0 };
+	struct sync_opts o;
+	struct sync_report rep;
+	struct error err = { 0 };
+	const struct run_stats *st = &rep.stats;
+	unsigned status;
+	struct db *db;
+	json_t *doc;
+	char *slug;
+
+	if (!slash || slash == p || strcmp(slash, "/preview") != 0)
+		return reply_error(s, conn, rq, MHD_HTTP_NOT_FOUND,
+		                   _("no such resource: a preview is POST /v1/suppliers/SUPPLIER/preview"));
+	slug = xstrndup(p, (size_t)(slash - p));
+	sup = find_supplier(s->conf, slug);
+	if (!sup) {
+		enum MHD_Result ret = reply_error(s, conn, rq, MHD_HTTP_NOT_FOUND,
+		                                  _("no supplier %s"), slug);
+		free(slug);
+		return ret;
+	}
+	free(slug);
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return reply_error_hdr(s, conn, rq, MHD_HTTP_METHOD_NOT_ALLOWED, MHD_HTTP_HEADER_ALLOW,
+		                       "POST", _("only POST is allowed here"));
+	pv.limit = PREVIEW_LIMIT_DEFAULT;
+	if (limit_text && (!str_to_i64(limit_text, &pv.limit) || pv.limit < 0))
+		return reply_error(s, conn, rq, MHD_HTTP_BAD_REQUEST,
+		                   _("limit \"%s\" is not a whole number of at least 0"), limit_text);
+	if (pv.limit > PREVIEW_LIMIT_MAX)
+		pv.limit = PREVIEW_LIMIT_MAX;
+	db = thread_db(s, &err);
+	if (!db) {
+		log_error("%s", err.msg);
+		return reply_error(s, conn, rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                   _("the database cannot be opened"));
+	}
+	memset(&o, 0, sizeof(o));
+	o.kind = SYNC_FULL;
+	o.dry_run = true;
+	o.trigger = "service";
+	o.wait_lock = false;
+	o.stop = &s->previews_stop;
+	o.on_change = preview_change;
+	o.ud = &pv;
+	pv.changes = json_array();
+	sync_supplier(db, s->conf, sup, &o, &rep);
+	if (str_eq(rep.status, "succeeded"))
+		status = MHD_HTTP_OK;
+	else if (str_eq(rep.status, "busy"))
+		status = MHD_HTTP_CONFLICT;
+	else if (str_eq(rep.status, "interrupted"))
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	else if (rep.err.kind == ERRK_DB || rep.err.kind == ERRK_INTERNAL)
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	else
+		status = MHD_HTTP_BAD_GATEWAY;
+	doc = json_pack("{s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:b}",
+	                "supplier", jstr(sup->slug), "status", rep.status,
+	                "seen", (json_int_t)st->seen, "changed", (json_int_t)st->changed,
+	                "unknown", (json_int_t)st->unknown, "invalid", (json_int_t)st->invalid,
+	                "stale", (json_int_t)st->stale, "zeroed", (json_int_t)st->zeroed,
+	                "changes", pv.changes,
+	                "changes_truncated", pv.found > (int64_t)json_array_size(pv.changes));
+	if (doc && status != MHD_HTTP_OK)
+		json_object_set_new(doc, "error", jstr(rep.err.msg));
+	if (status >= 500 && status != MHD_HTTP_SERVICE_UNAVAILABLE)
+		log_warn(_("preview: %s"), rep.err.msg);   /* the message names the supplier */
+	return reply_json(s, conn, rq, status, doc, NULL, NULL);
+}
+
 /* ---- dispatch ---- */
 
 static bool is_get(const char *method)
@@ -976,6 +1083,8 @@ static enum MHD_Result route_first(struct service *s, struct MHD_Connection *con
 	rq->route = ROUTE_OTHER;
 	if (str_startswith(url, "/v1/") && !auth_ok(s, conn, &presented))
 		return reply_unauthorized(s, conn, rq, presented);
+	if (str_startswith(url, "/v1/suppliers/"))
+		return route_preview(s, conn, rq, url, method);
 	return reply_error(s, conn, rq, MHD_HTTP_NOT_FOUND, _("no such resource"));
 }
 
@@ -1386,6 +1495,7 @@ void service_stop(struct service *s)
 
 	if (!s)
 		return;
+	s->previews_stop = 1;
 	/* stop accepting; requests being worked on may finish */
 	lfd = MHD_quiesce_daemon(s->mhd);
 	if (lfd != MHD_INVALID_SOCKET) {

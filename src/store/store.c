@@ -48,6 +48,30 @@ static int step_row(struct db *db, sqlite3_stmt *st, const char *what, struct er
 	return -1;
 }
 
+/* step_done for a statement that changes at most one row: 1 when it changed
+ * one, 0 when none, -1 on error. */
+static int step_changed(struct db *db, sqlite3_stmt *st, const char *what, struct error *err)
+{
+	if (step_done(db, st, what, err) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db)) == 1 ? 1 : 0;
+}
+
+/* step_row for a one-value query: on a row, *out (if not NULL) gets its
+ * first column and st is reset.  Returns as step_row. */
+static int step_i64(struct db *db, sqlite3_stmt *st, const char *what, int64_t *out,
+                    struct error *err)
+{
+	int rc = step_row(db, st, what, err);
+
+	if (rc == 1) {
+		if (out)
+			*out = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
@@ -105,18 +129,11 @@ int suppliers_upsert(struct db *db, const struct supplier_conf *s, int64_t *id, 
 int suppliers_find(struct db *db, const char *slug, int64_t *id, struct error *err)
 {
 	sqlite3_stmt *st = db_stmt(db, "SELECT id FROM suppliers WHERE slug = ?1", err);
-	int rc;
 
 	if (!st)
 		return -1;
 	bind_text(st, 1, slug);
-	rc = step_row(db, st, N_("finding supplier"), err);
-	if (rc == 1) {
-		if (id)
-			*id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
-	return rc;
+	return step_i64(db, st, N_("finding supplier"), id, err);
 }
 
 int suppliers_set_last(struct db *db, int64_t supplier_id, const char *kind, int64_t at,
@@ -151,15 +168,11 @@ int suppliers_get_watermark(struct db *db, int64_t supplier_id, int64_t *ms, str
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, supplier_id);
-	rc = step_row(db, st, N_("reading the delta watermark"), err);
-	if (rc < 0)
-		return -1;
+	rc = step_i64(db, st, N_("reading the delta watermark"), ms, err);
 	if (rc == 0)
 		return err_set(err, ERRK_INTERNAL, _("database %s: no supplier with id %lld"),
 		               db_path(db), (long long)supplier_id);
-	*ms = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 int suppliers_set_watermark(struct db *db, int64_t supplier_id, int64_t ms, struct error *err)
@@ -176,6 +189,9 @@ int suppliers_set_watermark(struct db *db, int64_t supplier_id, int64_t ms, stru
 
 /* ---- products and supplier links ---- */
 
+/* The columns link_from_row reads, first in a query of supplier_links. */
+#define LINK_COLS "id, product_id, supplier_stock, raw_stock, source_time, synced_at"
+
 static void link_from_row(sqlite3_stmt *st, struct link_row *out)
 {
 	out->id = sqlite3_column_int64(st, 0);
@@ -191,8 +207,7 @@ int links_find(struct db *db, int64_t supplier_id, const char *supplier_sku,
                struct link_row *out, struct error *err)
 {
 	static const char sql[] =
-		"SELECT id, product_id, supplier_stock, raw_stock, source_time, synced_at"
-		" FROM supplier_links WHERE supplier_id = ?1 AND supplier_sku = ?2";
+		"SELECT " LINK_COLS " FROM supplier_links WHERE supplier_id = ?1 AND supplier_sku = ?2";
 	sqlite3_stmt *st = db_stmt(db, sql, err);
 	int rc;
 
@@ -212,8 +227,7 @@ int links_get(struct db *db, int64_t link_id, struct link_row *out, char **suppl
               struct error *err)
 {
 	static const char sql[] =
-		"SELECT id, product_id, supplier_stock, raw_stock, source_time, synced_at,"
-		" supplier_sku FROM supplier_links WHERE id = ?1";
+		"SELECT " LINK_COLS ", supplier_sku FROM supplier_links WHERE id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql, err);
 	int rc;
 
@@ -654,11 +668,7 @@ int64_t links_count(struct db *db, int64_t supplier_id, struct error *err)
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, supplier_id);
-	if (step_row(db, st, N_("counting links"), err) != 1)
-		return -1;
-	n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
+	return step_i64(db, st, N_("counting links"), &n, err) == 1 ? n : -1;
 }
 
 int links_each(struct db *db, int64_t supplier_id,
@@ -666,8 +676,8 @@ int links_each(struct db *db, int64_t supplier_id,
                void *ud, struct error *err)
 {
 	static const char sql[] =
-		"SELECT id, product_id, supplier_stock, raw_stock, source_time, synced_at,"
-		" supplier_sku FROM supplier_links WHERE supplier_id = ?1 ORDER BY id";
+		"SELECT " LINK_COLS ", supplier_sku FROM supplier_links WHERE supplier_id = ?1"
+		" ORDER BY id";
 	sqlite3_stmt *st = db_stmt(db, sql, err);
 	struct link_row row;
 	int rc;
@@ -859,9 +869,7 @@ int receipts_record(struct db *db, int64_t supplier_id, const char *event_id, in
 	sqlite3_bind_int64(st, 1, supplier_id);
 	bind_text(st, 2, event_id);
 	sqlite3_bind_int64(st, 3, at);
-	if (step_done(db, st, N_("recording a webhook receipt"), err) < 0)
-		return -1;
-	return sqlite3_changes(db_handle(db)) == 1 ? 1 : 0;
+	return step_changed(db, st, N_("recording a webhook receipt"), err);
 }
 
 /* ---- sync runs ---- */
@@ -985,11 +993,200 @@ int64_t runs_last_seen(struct db *db, int64_t supplier_id, const char *kind)
 		return 0;
 	sqlite3_bind_int64(st, 1, supplier_id);
 	bind_text(st, 2, kind);
-	if (step_row(db, st, N_("reading the last run"), NULL) == 1) {
-		n = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
+	step_i64(db, st, N_("reading the last run"), &n, NULL);
 	return n;
+}
+
+static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t size);
+
+/* ---- the mass-change guard: run_items ---- */
+
+int run_items_add(struct db *db, int64_t run_id, const struct run_item *it, struct error *err)
+{
+	static const char sql[] =
+		"INSERT INTO run_items (run_id, seq, supplier_sku, raw_stock, observed_at,"
+		" source_time, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, it->seq);
+	bind_text(st, 3, it->supplier_sku);
+	sqlite3_bind_int64(st, 4, it->raw_stock);
+	sqlite3_bind_int64(st, 5, it->observed_at);
+	sqlite3_bind_int64(st, 6, it->source_time);
+	sqlite3_bind_int64(st, 7, it->position);
+	return step_done(db, st, N_("staging an item of a guarded run"), err);
+}
+
+int run_items_each(struct db *db, int64_t run_id, int64_t after_seq, int64_t limit,
+                   int (*cb)(void *ud, const struct run_item *it), void *ud, struct error *err)
+{
+	static const char sql[] =
+		"SELECT seq, supplier_sku, raw_stock, observed_at, source_time, position"
+		" FROM run_items WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+	struct run_item it;
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, after_seq);
+	sqlite3_bind_int64(st, 3, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *sku = sqlite3_column_text(st, 1);
+
+		it.seq = sqlite3_column_int64(st, 0);
+		it.supplier_sku = sku ? (const char *)sku : "";
+		it.raw_stock = sqlite3_column_int64(st, 2);
+		it.observed_at = sqlite3_column_int64(st, 3);
+		it.source_time = sqlite3_column_int64(st, 4);
+		it.position = sqlite3_column_int64(st, 5);
+		if (cb(ud, &it) != 0) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(db, err, _("reading the staged items of a run"));
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int64_t run_items_count(struct db *db, int64_t run_id, struct error *err)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM run_items WHERE run_id = ?1", err);
+	int64_t n;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	if (step_row(db, st, N_("counting the staged items of a run"), err) != 1)
+		return -1;
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+int run_items_delete(struct db *db, int64_t run_id, struct error *err)
+{
+	sqlite3_stmt *st = db_stmt(db, "DELETE FROM run_items WHERE run_id = ?1", err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	return step_done(db, st, N_("deleting the staged items of a run"), err);
+}
+
+int64_t run_items_purge(struct db *db, int64_t supplier_id, struct error *err)
+{
+	static const char sql[] =
+		"DELETE FROM run_items WHERE run_id IN (SELECT id FROM sync_runs"
+		" WHERE supplier_id = ?1 AND status <> 'needs_approval')";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, supplier_id);
+	if (step_done(db, st, N_("deleting staged items left behind"), err) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db));
+}
+
+int64_t links_count_in_stock(struct db *db, int64_t supplier_id, struct error *err)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM supplier_links WHERE supplier_id = ?1 AND supplier_stock > 0";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+	int64_t n;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, supplier_id);
+	if (step_row(db, st, N_("counting links in stock"), err) != 1)
+		return -1;
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+int runs_set_guard_reason(struct db *db, int64_t run_id, const char *reason, struct error *err)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE sync_runs SET guard_reason = ?2 WHERE id = ?1", err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	bind_text(st, 2, reason);
+	return step_done(db, st, N_("recording why the guard stopped a run"), err);
+}
+
+int runs_get_stats(struct db *db, int64_t run_id, struct run_stats *out, char *reason,
+                   size_t reason_size, struct error *err)
+{
+	static const char sql[] =
+		"SELECT done, total, pages, bytes, seen, changed, unknown, invalid, stale, zeroed,"
+		" guard_reason FROM sync_runs WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	rc = step_row(db, st, N_("reading a run's counts"), err);
+	if (rc != 1)
+		return rc;
+	out->done = sqlite3_column_int64(st, 0);
+	out->total = sqlite3_column_int64(st, 1);
+	out->pages = sqlite3_column_int64(st, 2);
+	out->bytes = sqlite3_column_int64(st, 3);
+	out->seen = sqlite3_column_int64(st, 4);
+	out->changed = sqlite3_column_int64(st, 5);
+	out->unknown = sqlite3_column_int64(st, 6);
+	out->invalid = sqlite3_column_int64(st, 7);
+	out->stale = sqlite3_column_int64(st, 8);
+	out->zeroed = sqlite3_column_int64(st, 9);
+	if (reason && reason_size)
+		copy_col(st, 10, reason, reason_size);
+	sqlite3_reset(st);
+	return 1;
+}
+
+int64_t runs_supersede_approvals(struct db *db, int64_t supplier_id, int64_t run_id, bool full,
+                                 const char *note, struct error *err)
+{
+	static const char del_sql[] =
+		"DELETE FROM run_items WHERE run_id IN (SELECT id FROM sync_runs"
+		" WHERE supplier_id = ?1 AND status = 'needs_approval' AND id < ?2"
+		" AND (?3 OR kind = 'delta'))";
+	static const char upd_sql[] =
+		"UPDATE sync_runs SET status = 'failed', error = ?4"
+		" WHERE supplier_id = ?1 AND status = 'needs_approval' AND id < ?2"
+		" AND (?3 OR kind = 'delta')";
+	sqlite3_stmt *st = db_stmt(db, del_sql, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, supplier_id);
+	sqlite3_bind_int64(st, 2, run_id);
+	sqlite3_bind_int(st, 3, full ? 1 : 0);
+	if (step_done(db, st, N_("dropping the staged items of superseded runs"), err) < 0)
+		return -1;
+	st = db_stmt(db, upd_sql, err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, supplier_id);
+	sqlite3_bind_int64(st, 2, run_id);
+	sqlite3_bind_int(st, 3, full ? 1 : 0);
+	bind_text(st, 4, note);
+	if (step_done(db, st, N_("marking superseded runs"), err) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db));
 }
 
 /* ---- the run queue ---- */
@@ -1022,6 +1219,19 @@ static void run_from_row(sqlite3_stmt *st, struct run_row *out)
 	out->started_at = sqlite3_column_int64(st, 9);
 	out->heartbeat_at = sqlite3_column_int64(st, 10);
 	out->next_attempt_at = sqlite3_column_int64(st, 11);
+}
+
+/* step_row for a query of RUN_COLS: on a row, *out is filled and st reset. */
+static int run_step_one(struct db *db, sqlite3_stmt *st, struct run_row *out, const char *what,
+                        struct error *err)
+{
+	int rc = step_row(db, st, what, err);
+
+	if (rc == 1) {
+		run_from_row(st, out);
+		sqlite3_reset(st);
+	}
+	return rc;
 }
 
 /* Steps st to the end, collecting every row; resets st.  -1 on error. */
@@ -1080,17 +1290,11 @@ int runs_get(struct db *db, int64_t run_id, struct run_row *out, struct error *e
 {
 	static const char sql[] = "SELECT " RUN_COLS " WHERE r.id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql, err);
-	int rc;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
-	rc = step_row(db, st, N_("reading a sync run"), err);
-	if (rc == 1) {
-		run_from_row(st, out);
-		sqlite3_reset(st);
-	}
-	return rc;
+	return run_step_one(db, st, out, N_("reading a sync run"), err);
 }
 
 int runs_find_queued(struct db *db, int64_t supplier_id, struct run_row *out, struct error *err)
@@ -1099,17 +1303,11 @@ int runs_find_queued(struct db *db, int64_t supplier_id, struct run_row *out, st
 		"SELECT " RUN_COLS " WHERE r.supplier_id = ?1 AND r.status = 'queued'"
 		" ORDER BY r.next_attempt_at, r.id LIMIT 1";
 	sqlite3_stmt *st = db_stmt(db, sql, err);
-	int rc;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, supplier_id);
-	rc = step_row(db, st, N_("reading the queued runs"), err);
-	if (rc == 1) {
-		run_from_row(st, out);
-		sqlite3_reset(st);
-	}
-	return rc;
+	return run_step_one(db, st, out, N_("reading the queued runs"), err);
 }
 
 int64_t runs_count_running(struct db *db, int64_t supplier_id, struct error *err)
@@ -1122,11 +1320,7 @@ int64_t runs_count_running(struct db *db, int64_t supplier_id, struct error *err
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, supplier_id);
-	if (step_row(db, st, N_("counting running runs"), err) != 1)
-		return -1;
-	n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
+	return step_i64(db, st, N_("counting running runs"), &n, err) == 1 ? n : -1;
 }
 
 int runs_set_due(struct db *db, int64_t run_id, int64_t due, struct error *err)
@@ -1139,9 +1333,7 @@ int runs_set_due(struct db *db, int64_t run_id, int64_t due, struct error *err)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_int64(st, 2, due);
-	if (step_done(db, st, N_("rescheduling a queued run"), err) < 0)
-		return -1;
-	return sqlite3_changes(db_handle(db)) == 1 ? 1 : 0;
+	return step_changed(db, st, N_("rescheduling a queued run"), err);
 }
 
 int runs_list_due(struct db *db, int64_t now, struct run_row **rows, size_t *n,
@@ -1189,9 +1381,7 @@ int runs_claim(struct db *db, int64_t run_id, int64_t pid, int64_t at, struct er
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_int64(st, 2, pid);
 	sqlite3_bind_int64(st, 3, at);
-	if (step_done(db, st, N_("claiming a queued run"), err) < 0)
-		return -1;
-	return sqlite3_changes(db_handle(db)) == 1 ? 1 : 0;
+	return step_changed(db, st, N_("claiming a queued run"), err);
 }
 
 int runs_transition(struct db *db, int64_t run_id, const char *from, const char *to,
@@ -1209,9 +1399,7 @@ int runs_transition(struct db *db, int64_t run_id, const char *from, const char 
 	bind_text(st, 3, to);
 	sqlite3_bind_int64(st, 4, at);
 	bind_text(st, 5, error);
-	if (step_done(db, st, N_("changing a run's status"), err) < 0)
-		return -1;
-	return sqlite3_changes(db_handle(db)) == 1 ? 1 : 0;
+	return step_changed(db, st, N_("changing a run's status"), err);
 }
 
 int runs_note(struct db *db, int64_t run_id, const char *note, struct error *err)
@@ -1238,9 +1426,7 @@ int runs_discard(struct db *db, int64_t run_id, struct error *err)
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
-	if (step_done(db, st, N_("discarding a sync run"), err) < 0)
-		return -1;
-	return sqlite3_changes(db_handle(db)) == 1 ? 1 : 0;
+	return step_changed(db, st, N_("discarding a sync run"), err);
 }
 
 int suppliers_get_slug(struct db *db, int64_t supplier_id, char *slug, size_t size,
@@ -1259,4 +1445,166 @@ int suppliers_get_slug(struct db *db, int64_t supplier_id, char *slug, size_t si
 		sqlite3_reset(st);
 	}
 	return rc;
+}
+
+/* ---- reverts ---- */
+
+int runs_begin_revert(struct db *db, int64_t supplier_id, int64_t reverts, const char *trigger,
+                      int64_t *run_id, struct error *err)
+{
+	static const char sql[] =
+		"INSERT INTO sync_runs (supplier_id, kind, \"trigger\", status, attempt, pid,"
+		" started_at, heartbeat_at, reverts)"
+		" VALUES (?1, 'revert', ?2, 'running', 1, ?3, ?4, ?4, ?5)";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, supplier_id);
+	bind_text(st, 2, trigger ? trigger : "cli");
+	sqlite3_bind_int64(st, 3, (int64_t)getpid());
+	sqlite3_bind_int64(st, 4, time_now_ms());
+	bind_opt_i64(st, 5, reverts);
+	if (step_done(db, st, N_("recording a revert run"), err) < 0)
+		return -1;
+	if (run_id)
+		*run_id = sqlite3_last_insert_rowid(db_handle(db));
+	return 0;
+}
+
+void stocklog_run_changes_free(struct run_change *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].supplier_sku);
+		free(c[i].product_sku);
+	}
+	free(c);
+}
+
+int stocklog_run_changes(struct db *db, int64_t run_id, struct run_change **out, size_t *n,
+                         struct error *err)
+{
+	/* g: per link (or, for a removed link, per supplier sku) the run's
+	 * first and last rows; nw: the link's newest row after the run's last */
+	static const char sql[] =
+		"SELECT coalesce(g.link_id, 0), la.product_id, g.supplier_sku, p.sku,"
+		" f.prev_stock, la.new_stock, nw.id, nw.source, nw.new_stock,"
+		" coalesce(nw.run_id, 0), nw.recorded_at, g.last_id"
+		" FROM (SELECT link_id, supplier_sku, min(id) AS first_id, max(id) AS last_id"
+		"       FROM stock_log WHERE run_id = ?1 GROUP BY link_id, supplier_sku) g"
+		" JOIN stock_log f ON f.id = g.first_id"
+		" JOIN stock_log la ON la.id = g.last_id"
+		" LEFT JOIN stock_log nw ON nw.id = (SELECT max(n.id) FROM stock_log n"
+		"       WHERE n.link_id = g.link_id AND n.id > g.last_id)"
+		" LEFT JOIN products p ON p.id = la.product_id"
+		" ORDER BY g.first_id";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct run_change *c;
+		const unsigned char *t;
+
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		c = &(*out)[(*n)++];
+		memset(c, 0, sizeof(*c));
+		c->link_id = sqlite3_column_int64(st, 0);
+		c->product_id = sqlite3_column_int64(st, 1);
+		t = sqlite3_column_text(st, 2);
+		c->supplier_sku = xstrdup(t ? (const char *)t : "");
+		t = sqlite3_column_text(st, 3);
+		c->product_sku = t ? xstrdup((const char *)t) : NULL;
+		c->has_prev = sqlite3_column_type(st, 4) != SQLITE_NULL;
+		c->prev = sqlite3_column_int64(st, 4);
+		c->run_stock = sqlite3_column_int64(st, 5);
+		c->last_id = sqlite3_column_int64(st, 11);
+		c->newer_id = sqlite3_column_int64(st, 6);
+		if (c->newer_id) {
+			copy_col(st, 7, c->newer_source, sizeof(c->newer_source));
+			c->newer_stock = sqlite3_column_int64(st, 8);
+			c->newer_run_id = sqlite3_column_int64(st, 9);
+			c->newer_at = sqlite3_column_int64(st, 10);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(db, err, _("reading what a run changed"));
+		sqlite3_reset(st);
+		stocklog_run_changes_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int stocklog_last_id(struct db *db, int64_t link_id, int64_t *id, struct error *err)
+{
+	static const char sql[] = "SELECT coalesce(max(id), 0) FROM stock_log WHERE link_id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+	int rc;
+
+	*id = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, link_id);
+	rc = step_row(db, st, N_("reading a link's history"), err);
+	if (rc == 1) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- removing a supplier (addition) ---- */
+
+int suppliers_remove(struct db *db, int64_t supplier_id, int64_t **products, size_t *n,
+                     struct error *err)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	*products = NULL;
+	*n = 0;
+	st = db_stmt(db, "SELECT DISTINCT product_id FROM supplier_links WHERE supplier_id = ?1",
+	             err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, supplier_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*products = xrealloc(*products, cap * sizeof(**products));
+		}
+		(*products)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	st = db_stmt(db, "DELETE FROM suppliers WHERE id = ?1", err);
+	if (!st)
+		goto fail_quiet;
+	sqlite3_bind_int64(st, 1, supplier_id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	return sqlite3_changes(db_handle(db)) > 0 ? 1 : 0;
+fail:
+	db_error(db, err, _("removing a supplier"));
+fail_quiet:
+	free(*products);
+	*products = NULL;
+	*n = 0;
+	return -1;
 }

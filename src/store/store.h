@@ -155,6 +155,53 @@ int runs_mark_orphans(struct db *db, int64_t supplier_id, int64_t exclude_run_id
  * estimate), 0 when none. */
 int64_t runs_last_seen(struct db *db, int64_t supplier_id, const char *kind);
 
+/* ---- the mass-change guard: staged items of guarded runs (run_items) ----
+ * A guarded run stages the observations that would change something and
+ * applies them only once the whole feed was read (or after `dropstock
+ * approve`).  An item with position RUN_ITEM_ZERO is a zero-missing
+ * candidate: supplier_sku is the link's, raw_stock 0, observed_at the time
+ * the feed that missed it was fetched (the zero-as-of time). */
+#define RUN_ITEM_ZERO (-1)
+struct run_item {
+	int64_t seq;              /* 1, 2, ... in the order of the feed */
+	const char *supplier_sku; /* run_items_each: valid during the callback only */
+	int64_t raw_stock;
+	int64_t observed_at;
+	int64_t source_time;      /* 0 = none */
+	int64_t position;         /* place in the feed (0 = n/a), or RUN_ITEM_ZERO */
+};
+int run_items_add(struct db *db, int64_t run_id, const struct run_item *it, struct error *err);
+/* Calls cb for the run's items with seq > after_seq in seq order, at most
+ * limit of them (0 = all).  cb returns 0 to go on, -1 to stop (the call
+ * then returns -1; cb sets err).  The statement is reset before the call
+ * returns, so the caller may write afterwards. */
+int run_items_each(struct db *db, int64_t run_id, int64_t after_seq, int64_t limit,
+                   int (*cb)(void *ud, const struct run_item *it), void *ud, struct error *err);
+/* Number of the run's staged items, -1 on error. */
+int64_t run_items_count(struct db *db, int64_t run_id, struct error *err);
+int run_items_delete(struct db *db, int64_t run_id, struct error *err);
+/* Deletes the staged items of the supplier's runs that are not waiting for
+ * approval (left behind by a process that died); call it holding the
+ * supplier lock, before a run begins.  Returns the number deleted, -1 on
+ * error. */
+int64_t run_items_purge(struct db *db, int64_t supplier_id, struct error *err);
+/* Number of the supplier's links whose store-facing stock is > 0, -1 on error. */
+int64_t links_count_in_stock(struct db *db, int64_t supplier_id, struct error *err);
+/* Sets a run's guard_reason (NULL clears it). */
+int runs_set_guard_reason(struct db *db, int64_t run_id, const char *reason, struct error *err);
+/* A run's recorded counts, its guard_reason (into reason, NUL-terminated,
+ * "" when none; reason may be NULL) and dry_run flag.  1 found, 0 no such
+ * run, -1 error. */
+int runs_get_stats(struct db *db, int64_t run_id, struct run_stats *out, char *reason,
+                   size_t reason_size, struct error *err);
+/* The supplier's runs waiting for approval older than run_id, that run_id
+ * (of kind full, or delta when full is false) supersedes: a full run
+ * supersedes every older one, a delta the older deltas.  They become
+ * "failed" with error note and lose their staged items.  Returns how
+ * many, -1 on error.  Runs no transaction itself. */
+int64_t runs_supersede_approvals(struct db *db, int64_t supplier_id, int64_t run_id, bool full,
+                                 const char *note, struct error *err);
+
 /* ---- the run queue (used by engine/jobs.c) ----
  * A queued run is a sync_runs row with status "queued", due at
  * next_attempt_at.  None of these functions begins a transaction. */
@@ -211,5 +258,46 @@ int runs_note(struct db *db, int64_t run_id, const char *note, struct error *err
  * lock (status queued, running or interrupted, with no page fetched).
  * 1 deleted, 0 not (it had moved on), -1 error. */
 int runs_discard(struct db *db, int64_t run_id, struct error *err);
+
+/* ---- reverts (used by engine/revert.c) ---- */
+/* Inserts a run of kind "revert" undoing run `reverts` (sync_runs.reverts),
+ * status "running", started_at/heartbeat_at = now, pid; sets *run_id. */
+int runs_begin_revert(struct db *db, int64_t supplier_id, int64_t reverts, const char *trigger,
+                      int64_t *run_id, struct error *err);
+/* What a run did to one link, from its stock_log rows. */
+struct run_change {
+	int64_t link_id;          /* 0: the link was removed since */
+	int64_t product_id;       /* the product of the run's last row for the link */
+	char *supplier_sku;
+	char *product_sku;        /* NULL when that product is gone */
+	bool has_prev;            /* false: the run gave the link its first value */
+	int64_t prev;             /* before the run: the run's FIRST row's prev_stock */
+	int64_t run_stock;        /* after the run: the run's LAST row's new_stock */
+	int64_t last_id;          /* the run's last stock_log row for the link */
+	/* the link's newest stock_log row after the run's last one (any
+	 * source, by id), when there is one: the value changed since */
+	int64_t newer_id;         /* 0 = none */
+	char newer_source[16];
+	int64_t newer_stock;
+	int64_t newer_run_id;     /* 0 = none */
+	int64_t newer_at;         /* its recorded_at */
+};
+/* Every link run_id changed, in the order the run first changed them:
+ * *out (free with stocklog_run_changes_free) and *n. */
+int stocklog_run_changes(struct db *db, int64_t run_id, struct run_change **out, size_t *n,
+                         struct error *err);
+void stocklog_run_changes_free(struct run_change *c, size_t n);
+/* The id of the link's newest stock_log row into *id (0 = none). */
+int stocklog_last_id(struct db *db, int64_t link_id, int64_t *id, struct error *err);
+
+/* ---- (addition) removing a supplier (used by engine/catalogue.c) ---- */
+/* Deletes the supplier's row and with it (ON DELETE CASCADE) its links,
+ * runs, unknown SKUs and webhook receipts; its stock_log rows stay, with
+ * supplier_id and link_id NULL (they keep the supplier sku).  *products
+ * (caller frees; may be NULL when *n is 0) gets the distinct products its
+ * links pointed to, for recomputing.  1 removed, 0 no such supplier, -1
+ * error.  The caller owns the transaction. */
+int suppliers_remove(struct db *db, int64_t supplier_id, int64_t **products, size_t *n,
+                     struct error *err);
 
 #endif
