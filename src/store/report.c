@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/report.h"
+#include "store/store.h"
 
 /* Column helpers: NULL columns read as 0 / NULL. */
 static int64_t col_i64(sqlite3_stmt *st, int i)
@@ -59,27 +60,12 @@ out:
 
 int report_supplier_id(struct db *db, const char *slug, int64_t *id, struct error *err)
 {
-	sqlite3_stmt *st;
-	int rc;
+	int rc = suppliers_find(db, slug, id, err);
 
-	st = db_stmt(db, "SELECT id FROM suppliers WHERE slug = ?1", err);
-	if (!st)
-		return -1;
-	bind_text(st, 1, slug);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		return 0;
-	}
-	if (rc != SQLITE_DONE) {
-		db_error(db, err, _("looking up supplier"));
-		sqlite3_reset(st);
-		return -1;
-	}
-	sqlite3_reset(st);
-	return err_set(err, ERRK_USAGE,
-	               _("no supplier \"%s\" in the database (see: dropstock suppliers)"), slug);
+	if (rc == 0)
+		return err_set(err, ERRK_USAGE,
+		               _("no supplier \"%s\" in the database (see: dropstock suppliers)"), slug);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- suppliers ---- */
@@ -441,21 +427,29 @@ struct prod_ctx {
 	struct error *err;
 };
 
+/* The columns product_from_row reads. */
+#define PRODUCT_COLS "id, sku, name, stock, available, updated_at"
+
+static void product_from_row(sqlite3_stmt *st, struct report_product *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = col_i64(st, 0);
+	r->sku = col_text(st, 1);
+	r->name = col_text(st, 2);
+	r->stock = col_i64(st, 3);
+	/* no availability flag stored: available means stock > 0 */
+	r->available = col_null(st, 4) ? r->stock > 0 : col_i64(st, 4) != 0;
+	r->updated_at = col_i64(st, 5);
+	if (!r->sku)
+		r->sku = "";
+}
+
 static int prod_row(sqlite3_stmt *st, void *p)
 {
 	struct prod_ctx *c = p;
 	struct report_product r;
 
-	memset(&r, 0, sizeof(r));
-	r.id = col_i64(st, 0);
-	r.sku = col_text(st, 1);
-	r.name = col_text(st, 2);
-	r.stock = col_i64(st, 3);
-	/* no availability flag stored: available means stock > 0 */
-	r.available = col_null(st, 4) ? r.stock > 0 : col_i64(st, 4) != 0;
-	r.updated_at = col_i64(st, 5);
-	if (!r.sku)
-		r.sku = "";
+	product_from_row(st, &r);
 	if (c->cb(c->ud, &r) < 0)
 		return -1;
 	return 0;
@@ -469,7 +463,7 @@ int report_products(struct db *db, int64_t changed_since,
 	sqlite3_stmt *st;
 
 	st = db_stmt(db,
-	             "SELECT id, sku, name, stock, available, updated_at FROM products"
+	             "SELECT " PRODUCT_COLS " FROM products"
 	             " WHERE (?1 IS NULL OR updated_at >= ?1)"
 	             " ORDER BY sku",
 	             err);
@@ -497,13 +491,13 @@ int report_products_changed(struct db *db, int64_t changed_since, int64_t limit,
 	/* (updated_at, id) row values use the products_updated index */
 	if (after)
 		st = db_stmt(db,
-		             "SELECT id, sku, name, stock, available, updated_at FROM products"
+		             "SELECT " PRODUCT_COLS " FROM products"
 		             " WHERE updated_at >= ?1 AND (updated_at, id) > (?2, ?3)"
 		             " ORDER BY updated_at, id LIMIT ?4",
 		             err);
 	else
 		st = db_stmt(db,
-		             "SELECT id, sku, name, stock, available, updated_at FROM products"
+		             "SELECT " PRODUCT_COLS " FROM products"
 		             " WHERE updated_at >= ?1"
 		             " ORDER BY updated_at, id LIMIT ?4",
 		             err);
@@ -521,15 +515,7 @@ int report_products_changed(struct db *db, int64_t changed_since, int64_t limit,
 			*has_more = true;
 			break;
 		}
-		memset(&r, 0, sizeof(r));
-		r.id = col_i64(st, 0);
-		r.sku = col_text(st, 1);
-		r.name = col_text(st, 2);
-		r.stock = col_i64(st, 3);
-		r.available = col_null(st, 4) ? r.stock > 0 : col_i64(st, 4) != 0;
-		r.updated_at = col_i64(st, 5);
-		if (!r.sku)
-			r.sku = "";
+		product_from_row(st, &r);
 		if (next) {
 			next->recorded_at = r.updated_at;
 			next->id = r.id;
@@ -547,4 +533,269 @@ out:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return ret;
+}
+
+/* ---- the console's SKU view and checks ---- */
+
+int report_history_latest(struct db *db, int64_t *id, struct error *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret = -1;
+
+	*id = 0;
+	st = db_stmt(db, "SELECT max(id) FROM stock_log", err);
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		db_error(db, err, _("reading the newest stock change"));
+		goto out;
+	}
+	*id = col_i64(st, 0);
+	ret = 0;
+out:
+	sqlite3_reset(st);
+	return ret;
+}
+
+int report_product_find(struct db *db, const char *sku,
+                        int (*cb)(void *ud, const struct report_product *p),
+                        void *ud, struct error *err)
+{
+	struct prod_ctx c = { cb, ud, err };
+	sqlite3_stmt *st;
+
+	st = db_stmt(db, "SELECT " PRODUCT_COLS " FROM products WHERE sku = ?1", err);
+	if (!st)
+		return -1;
+	bind_text(st, 1, sku ? sku : "");
+	return run_rows(db, st, _("looking up a product"), prod_row, &c, err);
+}
+
+struct link_ctx {
+	int (*cb)(void *ud, const struct report_link_row *r);
+	void *ud;
+	struct error *err;
+};
+
+/* The columns link_row reads, after FROM supplier_links l JOIN suppliers s
+ * JOIN products p. */
+#define LINK_COLS \
+	"l.id, s.id, s.slug, s.name, s.active, s.priority, l.supplier_sku, p.id, p.sku," \
+	" l.supplier_stock, l.source_time, l.synced_at," \
+	" (SELECT r.started_at FROM sync_runs r WHERE r.supplier_id = s.id" \
+	"   AND r.status = 'succeeded' AND r.kind IN ('full', 'delta') AND r.dry_run = 0" \
+	"   ORDER BY r.id DESC LIMIT 1)"
+
+static int link_row(sqlite3_stmt *st, void *p)
+{
+	struct link_ctx *c = p;
+	struct report_link_row r;
+	int64_t run_at;
+
+	memset(&r, 0, sizeof(r));
+	r.link_id = col_i64(st, 0);
+	r.supplier_id = col_i64(st, 1);
+	r.supplier = col_text(st, 2);
+	r.supplier_name = col_text(st, 3);
+	r.supplier_active = col_i64(st, 4) != 0;
+	r.priority = col_i64(st, 5);
+	r.supplier_sku = col_text(st, 6);
+	r.product_id = col_i64(st, 7);
+	r.product_sku = col_text(st, 8);
+	r.has_stock = !col_null(st, 9);
+	r.stock = col_i64(st, 9);
+	r.source_time = col_i64(st, 10);
+	r.synced_at = col_i64(st, 11);
+	run_at = col_i64(st, 12);
+	if (r.has_stock)
+		r.cached_at = run_at > r.synced_at ? run_at : r.synced_at;
+	if (!r.supplier)
+		r.supplier = "";
+	if (!r.supplier_sku)
+		r.supplier_sku = "";
+	if (!r.product_sku)
+		r.product_sku = "";
+	if (c->cb(c->ud, &r) < 0)
+		return -1;
+	return 0;
+}
+
+int report_product_links(struct db *db, const char *product_sku,
+                         int (*cb)(void *ud, const struct report_link_row *r),
+                         void *ud, struct error *err)
+{
+	struct link_ctx c = { cb, ud, err };
+	sqlite3_stmt *st;
+
+	st = db_stmt(db,
+	             "SELECT " LINK_COLS
+	             " FROM products p JOIN supplier_links l ON l.product_id = p.id"
+	             " JOIN suppliers s ON s.id = l.supplier_id"
+	             " WHERE p.sku = ?1"
+	             " ORDER BY s.priority, s.slug, l.supplier_sku",
+	             err);
+	if (!st)
+		return -1;
+	bind_text(st, 1, product_sku ? product_sku : "");
+	return run_rows(db, st, _("listing a product's suppliers"), link_row, &c, err);
+}
+
+int report_link_find(struct db *db, const char *supplier, const char *supplier_sku,
+                     int (*cb)(void *ud, const struct report_link_row *r),
+                     void *ud, struct error *err)
+{
+	struct link_ctx c = { cb, ud, err };
+	sqlite3_stmt *st;
+	int64_t sid = 0;
+
+	if (report_supplier_id(db, supplier, &sid, err) < 0)
+		return -1;
+	st = db_stmt(db,
+	             "SELECT " LINK_COLS
+	             " FROM supplier_links l JOIN suppliers s ON s.id = l.supplier_id"
+	             " JOIN products p ON p.id = l.product_id"
+	             " WHERE l.supplier_id = ?1 AND l.supplier_sku = ?2",
+	             err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, sid);
+	bind_text(st, 2, supplier_sku ? supplier_sku : "");
+	return run_rows(db, st, _("looking up a supplier SKU"), link_row, &c, err);
+}
+
+struct change_ctx {
+	int (*cb)(void *ud, const struct report_product_change *r);
+	void *ud;
+	struct error *err;
+};
+
+static int change_row(sqlite3_stmt *st, void *p)
+{
+	struct change_ctx *c = p;
+	struct report_product_change r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = col_i64(st, 0);
+	r.recorded_at = col_i64(st, 1);
+	r.supplier_id = col_i64(st, 2);
+	r.supplier_sku = col_text(st, 3);
+	r.has_prev = !col_null(st, 4);
+	r.prev = col_i64(st, 4);
+	r.new_stock = col_i64(st, 5);
+	r.source = col_text(st, 6);
+	if (!r.supplier_sku)
+		r.supplier_sku = "";
+	if (!r.source)
+		r.source = "";
+	if (c->cb(c->ud, &r) < 0)
+		return -1;
+	return 0;
+}
+
+int report_product_changes(struct db *db, int64_t product_id, int64_t limit,
+                           int (*cb)(void *ud, const struct report_product_change *r),
+                           void *ud, struct error *err)
+{
+	struct change_ctx c = { cb, ud, err };
+	sqlite3_stmt *st;
+
+	if (limit <= 0)
+		return err_set(err, ERRK_INTERNAL, _("product changes: limit %lld is not positive"),
+		               (long long)limit);
+	st = db_stmt(db,
+	             "SELECT id, recorded_at, supplier_id, supplier_sku, prev_stock, new_stock,"
+	             " source FROM stock_log WHERE product_id = ?1"
+	             " ORDER BY recorded_at DESC, id DESC LIMIT ?2",
+	             err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, product_id);
+	sqlite3_bind_int64(st, 2, limit);
+	return run_rows(db, st, _("reading a product's stock changes"), change_row, &c, err);
+}
+
+/* ---- the console's queries (additions) ---- */
+
+int report_runs_active(struct db *db, int (*cb)(void *ud, const struct report_run *r),
+                       void *ud, struct error *err)
+{
+	struct run_ctx c = { cb, ud, err };
+	sqlite3_stmt *st;
+
+	st = db_stmt(db,
+	             "SELECT r.id, r.supplier_id, s.slug, r.kind, r.\"trigger\", r.status,"
+	             " r.attempt, r.next_attempt_at, r.pid, r.started_at, r.finished_at,"
+	             " r.heartbeat_at, r.done, r.total, r.pages, r.bytes, r.seen, r.changed,"
+	             " r.unknown, r.invalid, r.stale, r.zeroed, r.error, r.dry_run"
+	             " FROM sync_runs r LEFT JOIN suppliers s ON s.id = r.supplier_id"
+	             " WHERE r.status = 'queued' OR r.status = 'running'"
+	             " ORDER BY r.id",
+	             err);
+	if (!st)
+		return -1;
+	return run_rows(db, st, _("listing queued and running sync runs"), run_row, &c, err);
+}
+
+int report_run(struct db *db, int64_t run_id, int (*cb)(void *ud, const struct report_run *r),
+               void *ud, struct error *err)
+{
+	struct run_ctx c = { cb, ud, err };
+	sqlite3_stmt *st;
+
+	st = db_stmt(db,
+	             "SELECT r.id, r.supplier_id, s.slug, r.kind, r.\"trigger\", r.status,"
+	             " r.attempt, r.next_attempt_at, r.pid, r.started_at, r.finished_at,"
+	             " r.heartbeat_at, r.done, r.total, r.pages, r.bytes, r.seen, r.changed,"
+	             " r.unknown, r.invalid, r.stale, r.zeroed, r.error, r.dry_run"
+	             " FROM sync_runs r LEFT JOIN suppliers s ON s.id = r.supplier_id"
+	             " WHERE r.id = ?1",
+	             err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	return run_rows(db, st, _("reading a sync run"), run_row, &c, err);
+}
+
+int report_run_changes(struct db *db, int64_t run_id, int64_t limit,
+                       int (*cb)(void *ud, const struct report_history_row *r), void *ud,
+                       int64_t *total, struct error *err)
+{
+	struct hist_ctx c;
+	sqlite3_stmt *st;
+
+	memset(&c, 0, sizeof(c));
+	c.cb = cb;
+	c.ud = ud;
+	c.err = err;
+	c.limit = limit > 0 ? limit : 20;
+	if (total) {
+		*total = 0;
+		st = db_stmt(db, "SELECT count(*) FROM stock_log WHERE run_id = ?1", err);
+		if (!st)
+			return -1;
+		sqlite3_bind_int64(st, 1, run_id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*total = sqlite3_column_int64(st, 0);
+		else {
+			db_error(db, err, _("counting a run's changes"));
+			sqlite3_reset(st);
+			return -1;
+		}
+		sqlite3_reset(st);
+	}
+	st = db_stmt(db,
+	             "SELECT l.id, l.recorded_at, s.slug, l.supplier_sku, l.product_id,"
+	             " p.sku, p.name, l.prev_stock, l.new_stock, l.source, l.run_id,"
+	             " l.source_time"
+	             " FROM stock_log l"
+	             " LEFT JOIN suppliers s ON s.id = l.supplier_id"
+	             " LEFT JOIN products p ON p.id = l.product_id"
+	             " WHERE l.run_id = ?1 ORDER BY l.id LIMIT ?2",
+	             err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, c.limit);
+	return run_rows(db, st, _("reading a run's changes"), hist_row, &c, err);
 }

@@ -156,4 +156,83 @@ int report_products_changed(struct db *db, int64_t changed_since, int64_t limit,
                             int (*cb)(void *ud, const struct report_product *p), void *ud,
                             bool *has_more, struct report_cursor *next, struct error *err);
 
+/* ---- the console's SKU view and checks (additions) ---- */
+
+/* The newest stock_log id (0 when the log is empty): a cheap way to learn
+ * whether the history changed since it was last read. */
+int report_history_latest(struct db *db, int64_t *id, struct error *err);
+
+/* One product by its SKU: cb is called once when it exists, not at all
+ * otherwise (not an error). */
+int report_product_find(struct db *db, const char *sku,
+                        int (*cb)(void *ud, const struct report_product *p),
+                        void *ud, struct error *err);
+
+/* One supplier link of a product, as the check sees it. */
+struct report_link_row {
+	int64_t link_id;
+	int64_t supplier_id;
+	const char *supplier;      /* slug */
+	const char *supplier_name; /* may be NULL */
+	bool supplier_active;
+	int64_t priority;
+	const char *supplier_sku;
+	int64_t product_id;
+	const char *product_sku;
+	bool has_stock;            /* false until the first value */
+	int64_t stock;             /* store-facing stock (after the supplier's rules) */
+	int64_t source_time;       /* the supplier's own time of the value, 0 = none */
+	int64_t synced_at;         /* when the link row last changed, 0 = never */
+	int64_t cached_at;         /* when the value was last confirmed: the later of
+	                            * synced_at and the start of the supplier's last
+	                            * succeeded full or delta run (as check_sku);
+	                            * 0 when the link never had a value */
+};
+/* The links of the product product_sku, by supplier priority, slug and
+ * supplier SKU.  No rows when the product does not exist. */
+int report_product_links(struct db *db, const char *product_sku,
+                         int (*cb)(void *ud, const struct report_link_row *r),
+                         void *ud, struct error *err);
+/* The link of supplier slug / supplier_sku (cb once, or not at all when
+ * there is none); a slug with no supplier row fails with ERRK_USAGE. */
+int report_link_find(struct db *db, const char *supplier, const char *supplier_sku,
+                     int (*cb)(void *ud, const struct report_link_row *r),
+                     void *ud, struct error *err);
+
+/* The last limit (> 0) stock_log rows of a product, newest first (the
+ * stock_log_product index), for charts.  Rows carry the supplier and
+ * supplier SKU even when the link is gone (supplier_id 0 then when the
+ * supplier is gone too). */
+struct report_product_change {
+	int64_t id;
+	int64_t recorded_at;
+	int64_t supplier_id;       /* 0 = supplier removed */
+	const char *supplier_sku;  /* never NULL */
+	bool has_prev;
+	int64_t prev;
+	int64_t new_stock;
+	const char *source;
+};
+int report_product_changes(struct db *db, int64_t product_id, int64_t limit,
+                           int (*cb)(void *ud, const struct report_product_change *r),
+                           void *ud, struct error *err);
+
+/* ---- (addition, console) queued and running runs, oldest first (by id);
+ * served by the status index, so it stays cheap however many runs the
+ * table holds.  Rows as report_runs gives them. */
+int report_runs_active(struct db *db, int (*cb)(void *ud, const struct report_run *r),
+                       void *ud, struct error *err);
+
+/* ---- (addition, console) one run by id: cb is called once, or not at
+ * all when there is no such run (still 0). */
+int report_run(struct db *db, int64_t run_id, int (*cb)(void *ud, const struct report_run *r),
+               void *ud, struct error *err);
+
+/* ---- (addition, console) the first `limit` stock changes a run made, in
+ * the order it made them (stock_log rows with that run_id, by id).
+ * *total (when not NULL) gets how many rows the run logged in all. */
+int report_run_changes(struct db *db, int64_t run_id, int64_t limit,
+                       int (*cb)(void *ud, const struct report_history_row *r), void *ud,
+                       int64_t *total, struct error *err);
+
 #endif
