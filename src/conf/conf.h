@@ -391,4 +391,38 @@ const char *conf_aggregate_name(enum aggregate_kind a); /* "sum", "max", "first"
  * The loader validates service.listen with it; `serve --listen` can too. */
 int conf_listen_split(const char *listen, char *addr, size_t addr_size, int *port);
 
+/* ---- writing supplier files (conf_write.c): the console's editor ---- */
+
+/* The text of a suppliers.d/SLUG.conf holding s's settings: the options
+ * that differ from their defaults, grouped and commented, which
+ * conf_load_supplier() reads back to the same values.  A secret is written
+ * as it was given (origin and spec: token, token_env or token_cmd), never
+ * its resolved value.  A delta, check or webhook map equal to source.map
+ * (and of the same format) is left out, so it stays a copy of it.
+ * Caller frees. */
+char *conf_supplier_text(const struct supplier_conf *s);
+
+/* Checks a supplier file text with the loader itself: writes it to a
+ * private temporary SLUG.conf (mode 0600) and runs conf_load_supplier()
+ * on it.  Messages name `shown` (e.g. "suppliers.d/acme.conf") instead of
+ * the temporary file when shown is not NULL.  On success fills *out (when
+ * not NULL; out->file = shown; release with conf_supplier_free()).
+ * Returns 0, or -1 with err ("suppliers.d/acme.conf:7: source.format:
+ * expected one of json, csv, xml, got \"yaml\""). */
+int conf_supplier_validate(const char *text, const char *slug, const char *shown,
+                           struct supplier_conf *out, struct error *err);
+
+/* Writes text to DIR/SLUG.conf atomically: a temporary file in DIR (mode
+ * 0600), fsync, the current DIR/SLUG.conf kept as DIR/SLUG.conf.bak, then
+ * rename and a sync of DIR.  dir is the suppliers directory
+ * (conf->suppliers_dir), created when missing.  Returns 0, or -1 with err
+ * (the file is then unchanged). */
+int conf_supplier_save(const char *dir, const char *slug, const char *text, struct error *err);
+
+/* Mappings: equal in every option; a deep copy (to must own nothing yet);
+ * freeing what m owns (m zeroed). */
+bool conf_map_equal(const struct mapping *a, const struct mapping *b);
+void conf_map_copy(struct mapping *to, const struct mapping *from);
+void conf_map_clear(struct mapping *m);
+
 #endif
