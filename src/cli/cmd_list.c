@@ -199,21 +199,27 @@ struct table {
 	size_t rows, cap;
 };
 
-static void table_row(struct table *t, ...)
+/* Adds a row of t->ncols strings (NULL: empty) taken from ap. */
+static void table_vrow(struct table *t, va_list ap)
 {
-	va_list ap;
-
 	if (t->rows == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
 		t->cells = xrealloc(t->cells, t->cap * (size_t)t->ncols * sizeof(char *));
 	}
-	va_start(ap, t);
 	for (int i = 0; i < t->ncols; i++) {
 		const char *s = va_arg(ap, const char *);
 		t->cells[t->rows * (size_t)t->ncols + (size_t)i] = xstrdup(s ? s : "");
 	}
-	va_end(ap);
 	t->rows++;
+}
+
+static void table_row(struct table *t, ...)
+{
+	va_list ap;
+
+	va_start(ap, t);
+	table_vrow(t, ap);
+	va_end(ap);
 }
 
 static void table_print(const struct table *t, FILE *out)
@@ -424,6 +430,81 @@ static void jlist_close(struct jlist *j)
 	fputs(j->n ? "\n]" : "]", j->out);
 }
 
+/* ---- one listing: JSON records or table rows ---- */
+
+struct list_out {
+	bool json;
+	int64_t now;
+	struct jlist jl;
+	struct table t;
+	struct error *err;
+	struct conf *conf;         /* suppliers: tells the configured ones */
+};
+
+/* Starts a listing on stdout: {"KEY":[ with json, else a table of ncols
+ * columns aligned as align says, whose header row is the ncols strings
+ * that follow. */
+static void list_start(struct list_out *o, bool json, const char *key, struct error *err,
+                       int ncols, const char *align, ...)
+{
+	va_list ap;
+
+	memset(o, 0, sizeof(*o));
+	o->json = json;
+	o->now = time_now_ms();
+	o->err = err;
+	o->t.ncols = ncols;
+	o->t.align = align;
+	if (json) {
+		jlist_open(&o->jl, stdout, key);
+		return;
+	}
+	va_start(ap, align);
+	table_vrow(&o->t, ap);
+	va_end(ap);
+}
+
+/* The report behind the listing failed: ends the line of JSON written so
+ * far, prints the error and returns the exit code. */
+static int list_failed(struct list_out *o)
+{
+	table_free(&o->t);
+	if (o->json)
+		fputc('\n', stdout);
+	return report_failed(o->err);
+}
+
+/* Ends a listing: closes the JSON list and writes json_tail (NULL: "}\n"),
+ * or prints the table, or the line empty when it has no rows.  Returns
+ * true when a table was printed. */
+static bool list_finish(struct list_out *o, const char *json_tail, const char *empty)
+{
+	bool printed = false;
+
+	if (o->json) {
+		jlist_close(&o->jl);
+		fputs(json_tail ? json_tail : "}\n", stdout);
+	} else if (o->t.rows <= 1) {
+		printf("%s\n", empty);
+	} else {
+		table_print(&o->t, stdout);
+		printed = true;
+	}
+	table_free(&o->t);
+	return printed;
+}
+
+/* --supplier SLUG: checked before any output so that a bad slug prints
+ * nothing.  Returns 0 or the exit code. */
+static int check_supplier(struct db *db, const char *slug, struct error *err)
+{
+	int64_t sid;
+
+	if (slug && report_supplier_id(db, slug, &sid, err) < 0)
+		return report_failed(err);
+	return 0;
+}
+
 /* ---- suppliers ---- */
 
 static const char suppliers_usage[] = N_(
@@ -433,18 +514,9 @@ static const char suppliers_usage[] = N_(
 	"  --json      print JSON instead of a table\n"
 	"  -h, --help  print this help and exit\n");
 
-struct sup_out {
-	struct conf *conf;
-	bool json;
-	int64_t now;
-	struct jlist jl;
-	struct table t;
-	struct error *err;
-};
-
 static int sup_cb(void *ud, const struct report_supplier *s)
 {
-	struct sup_out *o = ud;
+	struct list_out *o = ud;
 	bool configured = conf_find_supplier(o->conf, s->slug) != NULL;
 
 	if (o->json) {
@@ -522,7 +594,7 @@ int cmd_suppliers(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sup_out o;
+	struct list_out o;
 	struct error err = { 0 };
 	struct db *db;
 	bool json = false;
@@ -547,34 +619,12 @@ int cmd_suppliers(struct cli *cli, int argc, char **argv)
 	if ((rc = open_db(cli, &db)) != 0)
 		return rc;
 
-	memset(&o, 0, sizeof(o));
+	list_start(&o, json, "suppliers", &err, 8, "lllrrlll", _("SLUG"), _("NAME"), _("ACTIVE"),
+	           _("PRIO"), _("LINKS"), _("LAST FULL SYNC"), _("LAST DELTA SYNC"), _("RUNNING"));
 	o.conf = cli->conf;
-	o.json = json;
-	o.now = time_now_ms();
-	o.err = &err;
-	o.t.ncols = 8;
-	o.t.align = "lllrrlll";
-	if (json) {
-		jlist_open(&o.jl, stdout, "suppliers");
-	} else {
-		table_row(&o.t, _("SLUG"), _("NAME"), _("ACTIVE"), _("PRIO"), _("LINKS"),
-		          _("LAST FULL SYNC"), _("LAST DELTA SYNC"), _("RUNNING"));
-	}
-	if (report_suppliers(db, sup_cb, &o, &err) < 0) {
-		table_free(&o.t);
-		if (json)
-			fputc('\n', stdout);
-		return report_failed(&err);
-	}
-	if (json) {
-		jlist_close(&o.jl);
-		fputs("}\n", stdout);
-	} else if (o.t.rows <= 1) {
-		printf("%s\n", _("no suppliers configured (add one under suppliers.d/)"));
-	} else {
-		table_print(&o.t, stdout);
-	}
-	table_free(&o.t);
+	if (report_suppliers(db, sup_cb, &o, &err) < 0)
+		return list_failed(&o);
+	list_finish(&o, NULL, _("no suppliers configured (add one under suppliers.d/)"));
 	return finish_output();
 }
 
@@ -588,17 +638,9 @@ static const char runs_usage[] = N_(
 	"  --json           print JSON instead of a table\n"
 	"  -h, --help       print this help and exit\n");
 
-struct runs_out {
-	bool json;
-	int64_t now;
-	struct jlist jl;
-	struct table t;
-	struct error *err;
-};
-
 static int runs_cb(void *ud, const struct report_run *r)
 {
-	struct runs_out *o = ud;
+	struct list_out *o = ud;
 
 	if (o->json) {
 		json_t *obj = json_object();
@@ -669,10 +711,11 @@ int cmd_runs(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct runs_out o;
+	struct list_out o;
 	struct error err = { 0 };
 	struct db *db;
 	const char *supplier = NULL;
+	char *empty;
 	int64_t limit = 20;
 	bool json = false;
 	int c, rc;
@@ -700,46 +743,18 @@ int cmd_runs(struct cli *cli, int argc, char **argv)
 	}
 	if (extra_args(argv[0], argc, argv, _(runs_usage)) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_db(cli, &db)) != 0)
+	if ((rc = open_db(cli, &db)) != 0 || (rc = check_supplier(db, supplier, &err)) != 0)
 		return rc;
-	if (supplier) {
-		int64_t sid;
 
-		/* checked before any output so that a bad slug prints nothing */
-		if (report_supplier_id(db, supplier, &sid, &err) < 0)
-			return report_failed(&err);
-	}
-
-	memset(&o, 0, sizeof(o));
-	o.json = json;
-	o.now = time_now_ms();
-	o.err = &err;
-	o.t.ncols = 12;
-	o.t.align = "rlllllrrrrrl";
-	if (json)
-		jlist_open(&o.jl, stdout, "runs");
-	else
-		table_row(&o.t, _("ID"), _("SUPPLIER"), _("KIND"), _("TRIGGER"), _("STATUS"),
-		          _("STARTED"), _("DURATION"), _("ITEMS"), _("CHANGED"), _("UNKNOWN"),
-		          _("INVALID"), _("ERROR"));
-	if (report_runs(db, supplier, limit, runs_cb, &o, &err) < 0) {
-		table_free(&o.t);
-		if (json)
-			fputc('\n', stdout);
-		return report_failed(&err);
-	}
-	if (json) {
-		jlist_close(&o.jl);
-		fputs("}\n", stdout);
-	} else if (o.t.rows <= 1) {
-		if (supplier)
-			printf(_("no sync runs of %s yet\n"), supplier);
-		else
-			printf("%s\n", _("no sync runs yet"));
-	} else {
-		table_print(&o.t, stdout);
-	}
-	table_free(&o.t);
+	list_start(&o, json, "runs", &err, 12, "rlllllrrrrrl", _("ID"), _("SUPPLIER"), _("KIND"),
+	           _("TRIGGER"), _("STATUS"), _("STARTED"), _("DURATION"), _("ITEMS"),
+	           _("CHANGED"), _("UNKNOWN"), _("INVALID"), _("ERROR"));
+	if (report_runs(db, supplier, limit, runs_cb, &o, &err) < 0)
+		return list_failed(&o);
+	empty = supplier ? xasprintf(_("no sync runs of %s yet"), supplier)
+	                 : xstrdup(_("no sync runs yet"));
+	list_finish(&o, NULL, empty);
+	free(empty);
 	return finish_output();
 }
 
@@ -760,17 +775,9 @@ static const char history_usage[] = N_(
 
 static const char *const sources[] = { "full", "delta", "webhook", "check", "manual" };
 
-struct hist_out {
-	bool json;
-	int64_t now;
-	struct jlist jl;
-	struct table t;
-	struct error *err;
-};
-
 static int hist_cb(void *ud, const struct report_history_row *r)
 {
-	struct hist_out *o = ud;
+	struct list_out *o = ud;
 
 	if (o->json) {
 		json_t *obj = json_object();
@@ -821,9 +828,10 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	};
 	struct report_history_filter f;
 	struct report_cursor next = { 0, 0 };
-	struct hist_out o;
+	struct list_out o;
 	struct error err = { 0 };
 	struct db *db;
+	char cur[48], *tail;
 	bool json = false, more = false;
 	int c, rc;
 
@@ -880,52 +888,19 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	}
 	if (extra_args(argv[0], argc, argv, _(history_usage)) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_db(cli, &db)) != 0)
+	if ((rc = open_db(cli, &db)) != 0 || (rc = check_supplier(db, f.supplier, &err)) != 0)
 		return rc;
-	if (f.supplier) {
-		int64_t sid;
 
-		if (report_supplier_id(db, f.supplier, &sid, &err) < 0)
-			return report_failed(&err);
-	}
-
-	memset(&o, 0, sizeof(o));
-	o.json = json;
-	o.now = time_now_ms();
-	o.err = &err;
-	o.t.ncols = 7;
-	o.t.align = "lllllll";
-	if (json)
-		jlist_open(&o.jl, stdout, "history");
-	else
-		table_row(&o.t, _("WHEN"), _("SUPPLIER"), _("SUPPLIER SKU"), _("PRODUCT"),
-		          _("STOCK"), _("SOURCE"), _("RUN"));
-	if (report_history(db, &f, hist_cb, &o, &more, &next, &err) < 0) {
-		table_free(&o.t);
-		if (json)
-			fputc('\n', stdout);
-		return report_failed(&err);
-	}
-	if (json) {
-		char cur[48];
-
-		jlist_close(&o.jl);
-		if (more)
-			printf(",\"next_cursor\":\"%s\"}\n", report_cursor_format(&next, cur));
-		else
-			fputs(",\"next_cursor\":null}\n", stdout);
-	} else if (o.t.rows <= 1) {
-		printf("%s\n", f.has_after ? _("no more stock changes match")
-		                           : _("no stock changes match"));
-	} else {
-		char cur[48];
-
-		table_print(&o.t, stdout);
-		if (more)
-			printf(_("more: add --after %s for the next page\n"),
-			       report_cursor_format(&next, cur));
-	}
-	table_free(&o.t);
+	list_start(&o, json, "history", &err, 7, "lllllll", _("WHEN"), _("SUPPLIER"),
+	           _("SUPPLIER SKU"), _("PRODUCT"), _("STOCK"), _("SOURCE"), _("RUN"));
+	if (report_history(db, &f, hist_cb, &o, &more, &next, &err) < 0)
+		return list_failed(&o);
+	tail = more ? xasprintf(",\"next_cursor\":\"%s\"}\n", report_cursor_format(&next, cur))
+	            : xstrdup(",\"next_cursor\":null}\n");
+	if (list_finish(&o, tail, f.has_after ? _("no more stock changes match")
+	                                      : _("no stock changes match")) && more)
+		printf(_("more: add --after %s for the next page\n"), cur);
+	free(tail);
 	return finish_output();
 }
 
@@ -939,17 +914,9 @@ static const char unknown_usage[] = N_(
 	"  --json           print JSON instead of a table\n"
 	"  -h, --help       print this help and exit\n");
 
-struct unk_out {
-	bool json;
-	int64_t now;
-	struct jlist jl;
-	struct table t;
-	struct error *err;
-};
-
 static int unk_cb(void *ud, const struct report_unknown_row *r)
 {
-	struct unk_out *o = ud;
+	struct list_out *o = ud;
 
 	if (o->json) {
 		json_t *obj = json_object();
@@ -983,7 +950,7 @@ int cmd_unknown(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct unk_out o;
+	struct list_out o;
 	struct error err = { 0 };
 	struct db *db;
 	const char *supplier = NULL;
@@ -1009,43 +976,16 @@ int cmd_unknown(struct cli *cli, int argc, char **argv)
 	}
 	if (extra_args(argv[0], argc, argv, _(unknown_usage)) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_db(cli, &db)) != 0)
+	if ((rc = open_db(cli, &db)) != 0 || (rc = check_supplier(db, supplier, &err)) != 0)
 		return rc;
-	if (supplier) {
-		int64_t sid;
 
-		if (report_supplier_id(db, supplier, &sid, &err) < 0)
-			return report_failed(&err);
-	}
-
-	memset(&o, 0, sizeof(o));
-	o.json = json;
-	o.now = time_now_ms();
-	o.err = &err;
-	o.t.ncols = 6;
-	o.t.align = "llrrll";
-	if (json)
-		jlist_open(&o.jl, stdout, "unknown");
-	else
-		table_row(&o.t, _("SUPPLIER"), _("SUPPLIER SKU"), _("LAST STOCK"), _("SEEN"),
-		          _("FIRST SEEN"), _("LAST SEEN"));
-	if (report_unknown(db, supplier, unk_cb, &o, &err) < 0) {
-		table_free(&o.t);
-		if (json)
-			fputc('\n', stdout);
-		return report_failed(&err);
-	}
-	if (json) {
-		jlist_close(&o.jl);
-		fputs("}\n", stdout);
-	} else if (o.t.rows <= 1) {
-		printf("%s\n", _("no unknown SKUs: every SKU seen in the feeds is linked"));
-	} else {
-		table_print(&o.t, stdout);
+	list_start(&o, json, "unknown", &err, 6, "llrrll", _("SUPPLIER"), _("SUPPLIER SKU"),
+	           _("LAST STOCK"), _("SEEN"), _("FIRST SEEN"), _("LAST SEEN"));
+	if (report_unknown(db, supplier, unk_cb, &o, &err) < 0)
+		return list_failed(&o);
+	if (list_finish(&o, NULL, _("no unknown SKUs: every SKU seen in the feeds is linked")))
 		printf("%s\n", _("link one with: dropstock link add PRODUCT_SKU SUPPLIER_SLUG "
 		                 "SUPPLIER_SKU"));
-	}
-	table_free(&o.t);
 	return finish_output();
 }
 

@@ -314,6 +314,15 @@ static int get_group(const struct cctx *cx, const config_setting_t *g, const cha
 	return 1;
 }
 
+/* An optional group: *out is the group, or NULL when it is absent.
+ * Returns 0, or -1 when name is not a group. */
+static int opt_group(const struct cctx *cx, const config_setting_t *g, const char *name,
+                     config_setting_t **out)
+{
+	*out = NULL;
+	return get_group(cx, g, name, out) < 0 ? -1 : 0;
+}
+
 static int get_str(const struct cctx *cx, const config_setting_t *g, const char *name,
                    const char **out)
 {
@@ -1875,18 +1884,9 @@ static int supplier_load(const char *path, struct supplier_conf *out, bool check
 	if (parse_source(&cx, g, &out->source, NULL, NULL) < 0)
 		goto out;
 
-	switch (get_group(&cx, root, "auth", &g)) {
-	case -1: goto out;
-	case 1:
-		if (parse_auth(&cx, g, &out->auth) < 0)
-			goto out;
-	}
-	switch (get_group(&cx, root, "rules", &g)) {
-	case -1: goto out;
-	case 1:
-		if (parse_rules(&cx, g, &out->rules) < 0)
-			goto out;
-	}
+	if (opt_group(&cx, root, "auth", &g) < 0 || (g && parse_auth(&cx, g, &out->auth) < 0) ||
+	    opt_group(&cx, root, "rules", &g) < 0 || (g && parse_rules(&cx, g, &out->rules) < 0))
+		goto out;
 	if (get_seconds(&cx, root, "timeout", &out->timeout_ms, 0.001, 86400) < 0
 	    || get_seconds(&cx, root, "connect_timeout", &out->connect_timeout_ms, 0.001, 3600) < 0
 	    || get_num(&cx, root, "rate_per_sec", &out->rate_per_sec, 0, 1e6) < 0
@@ -1898,38 +1898,22 @@ static int supplier_load(const char *path, struct supplier_conf *out, bool check
 	    || get_seconds(&cx, root, "cache_fresh", &out->fresh_ms, 0, 2592000) < 0)
 		goto out;
 
-	switch (get_group(&cx, root, "delta", &g)) {
-	case -1: goto out;
-	case 1:
-		out->has_delta = true;
-		if (parse_delta(&cx, g, &out->source, &out->delta) < 0)
-			goto out;
-	}
-	switch (get_group(&cx, root, "check", &g)) {
-	case -1: goto out;
-	case 1:
-		out->has_check = true;
-		if (parse_check(&cx, g, &out->source, &out->check) < 0)
-			goto out;
-	}
-	switch (get_group(&cx, root, "webhook", &g)) {
-	case -1: goto out;
-	case 1:
-		if (parse_webhook(&cx, g, &out->source, &out->webhook) < 0)
-			goto out;
-	}
-	switch (get_group(&cx, root, "schedule", &g)) {
-	case -1: goto out;
-	case 1:
-		if (parse_schedule(&cx, g, out->has_delta, &out->schedule) < 0)
-			goto out;
-	}
-	switch (get_group(&cx, root, "guard", &g)) {
-	case -1: goto out;
-	case 1:
-		if (parse_guard(&cx, g, &out->guard) < 0)
-			goto out;
-	}
+	if (opt_group(&cx, root, "delta", &g) < 0)
+		goto out;
+	out->has_delta = g != NULL;
+	if (g && parse_delta(&cx, g, &out->source, &out->delta) < 0)
+		goto out;
+	if (opt_group(&cx, root, "check", &g) < 0)
+		goto out;
+	out->has_check = g != NULL;
+	if (g && parse_check(&cx, g, &out->source, &out->check) < 0)
+		goto out;
+	if (opt_group(&cx, root, "webhook", &g) < 0 ||
+	    (g && parse_webhook(&cx, g, &out->source, &out->webhook) < 0) ||
+	    opt_group(&cx, root, "schedule", &g) < 0 ||
+	    (g && parse_schedule(&cx, g, out->has_delta, &out->schedule) < 0) ||
+	    opt_group(&cx, root, "guard", &g) < 0 || (g && parse_guard(&cx, g, &out->guard) < 0))
+		goto out;
 	rc = 0;
 out:
 	free(stem);
@@ -2593,24 +2577,11 @@ struct conf *conf_load_file(const char *path, struct error *err)
 		}
 		c->user_agent_extra = xstrdup(v);
 	}
-	switch (get_group(&cx, root, "service", &g)) {
-	case -1: goto out;
-	case 1:
-		if (parse_service(&cx, g, &c->service) < 0)
-			goto out;
-	}
-	switch (get_group(&cx, root, "daemon", &g)) {
-	case -1: goto out;
-	case 1:
-		if (parse_daemon(&cx, g, &c->daemon) < 0)
-			goto out;
-	}
-	switch (get_group(&cx, root, "events", &g)) {
-	case -1: goto out;
-	case 1:
-		if (parse_events(&cx, g, &c->events) < 0)
-			goto out;
-	}
+	if (opt_group(&cx, root, "service", &g) < 0 ||
+	    (g && parse_service(&cx, g, &c->service) < 0) ||
+	    opt_group(&cx, root, "daemon", &g) < 0 || (g && parse_daemon(&cx, g, &c->daemon) < 0) ||
+	    opt_group(&cx, root, "events", &g) < 0 || (g && parse_events(&cx, g, &c->events) < 0))
+		goto out;
 	config_destroy(&cfg);
 	config_init(&cfg);
 	if (load_suppliers(c, dir_line, err) < 0)

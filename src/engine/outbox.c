@@ -7,15 +7,13 @@
  * written in one transaction.  Selection always uses the caller's `now`:
  * an event that failed is due again only after now, so a pass ends.
  *
- * The POST is made with libcurl here rather than through feed/http.h: that
- * client has no way to add request headers (webhook-id, -timestamp,
- * -signature) and does not report Retry-After to the caller.  It keeps to
- * the same rules: http and https only, no redirects, timeouts, a bounded
- * answer, CURLOPT_NOSIGNAL.
+ * The POST goes through feed/http.h (http_post_ex: the webhook-* headers,
+ * no redirects) with a client of its own that makes no retries: the
+ * outbox's backoff decides when to try again, from the status and
+ * Retry-After the client reports.
  */
 #include "config.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,12 +30,13 @@
 #include "engine/outbox.h"
 #include "engine/signature.h"
 #include "engine/sync.h"
+#include "feed/http.h"
 
 extern char **environ;
 
 #define OUTBOX_LOCK ".outbox"            /* never a supplier slug: those start [a-z0-9] */
 #define SNIPPET_MAX 200                  /* bytes of an answer or output kept in last_error */
-#define KEEP_MAX (64 * 1024)             /* bytes of an answer or output read into memory */
+#define KEEP_MAX (64 * 1024)             /* bytes of a command's output read into memory */
 #define DEFAULT_BATCH 50
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_FIRST_BACKOFF_MS 10000
@@ -83,8 +82,8 @@ struct pass {
 	int batch;
 	int64_t timeout_ms, first_backoff_ms, max_backoff_ms, give_up_ms;
 	/* HTTP */
-	CURL *curl;
-	char curl_err[CURL_ERROR_SIZE];
+	struct supplier_conf http_conf;   /* the client's settings: must outlive it */
+	struct http_client *http;
 	struct webhook_conf wh;
 	struct secret sec;
 	char *sec_owned;         /* the text secret turned into whsec_BASE64, wiped on exit */
@@ -101,18 +100,6 @@ static int64_t pass_time(const struct pass *ps)
 static bool stopped(const struct pass *ps)
 {
 	return ps->stop && *ps->stop;
-}
-
-static uint64_t rng_next(struct pass *ps)
-{
-	/* xorshift64* */
-	uint64_t x = ps->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	ps->rng = x;
-	return x * 0x2545F4914F6CDD1DULL;
 }
 
 static size_t idset_slot(const struct idset *s, int64_t id)
@@ -226,7 +213,7 @@ static void batch_free(struct ev *evs, size_t n)
 /* A jitter factor in [0.8, 1.2). */
 static double jitter(struct pass *ps)
 {
-	return 0.8 + 0.4 * ((double)(rng_next(ps) >> 11) * (1.0 / 9007199254740992.0));
+	return 0.8 + 0.4 * rng_unit(&ps->rng);
 }
 
 /* The wait after the attempts-th failed attempt (1-based), times the
@@ -573,95 +560,23 @@ out:
 
 /* ---- the HTTP target ---- */
 
-struct answer {
-	struct buf body;
-	int64_t retry_after_ms;    /* -1 when absent */
-};
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+static int http_stopped(void *ud)
 {
-	struct answer *a = ud;
-	size_t n = size * nmemb;
-
-	if (a->body.len < KEEP_MAX)
-		buf_append(&a->body, ptr, n < KEEP_MAX - a->body.len ? n : KEEP_MAX - a->body.len);
-	return n;
+	return stopped(ud);
 }
 
-/* Seconds or an HTTP date -> milliseconds from now; -1 when unreadable. */
-static int64_t parse_retry_after(const char *v)
+/* The client for events.url: the pass's timeout (connecting within at most
+ * 10 s of it), no retries, no size limit (the answer is dropped). */
+static void http_setup(struct pass *ps)
 {
-	int64_t secs;
-	double d;
-	time_t t;
+	struct supplier_conf *hc = &ps->http_conf;
 
-	if (str_to_i64(v, &secs))
-		return secs < 0 ? 0 : secs * 1000;
-	if (str_to_double(v, &d))
-		return d < 0 ? 0 : (int64_t)(d * 1000.0);
-	t = curl_getdate(v, NULL);
-	if (t == (time_t)-1)
-		return -1;
-	secs = (int64_t)t * 1000 - time_now_ms();
-	return secs < 0 ? 0 : secs;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	struct answer *a = ud;
-	size_t n = size * nmemb;
-
-	if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
-		/* a new response (after 1xx): forget the earlier one */
-		a->retry_after_ms = -1;
-		buf_reset(&a->body);
-	} else if (n > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0) {
-		char *v = xstrndup(ptr + 12, n - 12);
-
-		a->retry_after_ms = parse_retry_after(str_trim(v));
-		free(v);
-	}
-	return n;
-}
-
-static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-	(void)dltotal;
-	(void)dlnow;
-	(void)ultotal;
-	(void)ulnow;
-	return stopped(ud) ? 1 : 0;
-}
-
-static int http_setup(struct pass *ps, struct error *err)
-{
-	char *ua;
-
-	ps->curl = curl_easy_init();
-	if (!ps->curl)
-		return err_set(err, ERRK_INTERNAL, _("events.url: cannot create a libcurl handle"));
-	ua = str_empty(ps->c->user_agent_extra)
-	             ? xstrdup("dropstock/" PACKAGE_VERSION)
-	             : xasprintf("dropstock/%s %s", PACKAGE_VERSION, ps->c->user_agent_extra);
-	curl_easy_setopt(ps->curl, CURLOPT_USERAGENT, ua);   /* libcurl copies it */
-	free(ua);
-	if (curl_easy_setopt(ps->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK)
-		return err_set(err, ERRK_INTERNAL, _("events.url: libcurl refuses to limit protocols"));
-	curl_easy_setopt(ps->curl, CURLOPT_URL, ps->ev->url);
-	curl_easy_setopt(ps->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(ps->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(ps->curl, CURLOPT_TIMEOUT_MS, (long)ps->timeout_ms);
-	curl_easy_setopt(ps->curl, CURLOPT_CONNECTTIMEOUT_MS,
-	                 (long)(ps->timeout_ms < 10000 ? ps->timeout_ms : 10000));
-	curl_easy_setopt(ps->curl, CURLOPT_ERRORBUFFER, ps->curl_err);
-	curl_easy_setopt(ps->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(ps->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(ps->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(ps->curl, CURLOPT_XFERINFODATA, ps);
-	curl_easy_setopt(ps->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(ps->curl, CURLOPT_POST, 1L);
-	return 0;
+	memset(hc, 0, sizeof(*hc));
+	hc->timeout_ms = ps->timeout_ms;
+	hc->connect_timeout_ms = ps->timeout_ms < 10000 ? ps->timeout_ms : 10000;
+	hc->retries = 0;
+	ps->http = http_client_new(hc, ps->c->user_agent_extra);
+	http_client_set_cancel(ps->http, http_stopped, ps);
 }
 
 /* The signing key: a "whsec_BASE64" secret is used as Standard Webhooks
@@ -706,16 +621,18 @@ static int sign_setup(struct pass *ps, struct error *err)
 static enum outcome post_batch(struct pass *ps, struct ev *evs, size_t n, enum ev_state which,
                                char **why, int64_t *retry_after, struct error *err)
 {
+	static const char json[] = "application/json";
 	struct buf body = BUF_INIT;
-	struct answer a = { BUF_INIT, -1 };
-	struct curl_slist *hdrs = NULL;
-	char *id = NULL, *sig = NULL, *line;
+	struct http_result res;
+	struct error herr = { 0 };
+	const char *headers[4];
+	struct http_post_opts opts = { headers, true };
+	char *id = NULL, *sig = NULL, *hid = NULL, *hts = NULL, *hsig = NULL;
 	int64_t first = 0, last = 0, ts;
 	bool any = false;
 	enum outcome oc = OUT_FAIL;
-	CURLcode cr;
-	long code = 0;
 
+	memset(&res, 0, sizeof(res));
 	*why = NULL;
 	*retry_after = -1;
 	buf_puts(&body, "{\"events\":[");
@@ -739,50 +656,34 @@ static enum outcome post_batch(struct pass *ps, struct ev *evs, size_t n, enum e
 		oc = OUT_ERROR;     /* nothing was sent: the events stay as they are */
 		goto out;
 	}
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	line = xasprintf("webhook-id: %s", id);
-	hdrs = curl_slist_append(hdrs, line);
-	free(line);
-	line = xasprintf("webhook-timestamp: %" PRId64, ts);
-	hdrs = curl_slist_append(hdrs, line);
-	free(line);
-	line = xasprintf("webhook-signature: %s", sig);
-	hdrs = curl_slist_append(hdrs, line);
-	free(line);
-
-	ps->curl_err[0] = '\0';
-	curl_easy_setopt(ps->curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(ps->curl, CURLOPT_POSTFIELDS, body.data);
-	curl_easy_setopt(ps->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
-	curl_easy_setopt(ps->curl, CURLOPT_WRITEDATA, &a);
-	curl_easy_setopt(ps->curl, CURLOPT_HEADERDATA, &a);
-	cr = curl_easy_perform(ps->curl);
-	curl_easy_getinfo(ps->curl, CURLINFO_RESPONSE_CODE, &code);
-	if (cr == CURLE_ABORTED_BY_CALLBACK && stopped(ps)) {
-		oc = OUT_STOPPED;
-	} else if (cr != CURLE_OK) {
-		*why = xasprintf("%s", ps->curl_err[0] ? ps->curl_err : curl_easy_strerror(cr));
-	} else if (code >= 200 && code < 300) {
+	headers[0] = hid = xasprintf("webhook-id: %s", id);
+	headers[1] = hts = xasprintf("webhook-timestamp: %" PRId64, ts);
+	headers[2] = hsig = xasprintf("webhook-signature: %s", sig);
+	headers[3] = NULL;
+	if (http_post_ex(ps->http, ps->ev->url, body.data, body.len, json, &opts, NULL, &res,
+	                 &herr) == 0) {
 		oc = OUT_OK;
-	} else {
-		char *snip = snippet(buf_str(&a.body), a.body.len);
+	} else if (herr.kind == ERRK_INTERRUPTED) {
+		oc = OUT_STOPPED;
+	} else if (res.status >= 300) {
+		char *snip = res.error_body ? snippet(res.error_body, strlen(res.error_body))
+		                            : xstrdup("");
 
-		*why = *snip ? xasprintf(_("HTTP %ld: %s"), code, snip) : xasprintf(_("HTTP %ld"), code);
+		*why = *snip ? xasprintf(_("HTTP %ld: %s"), res.status, snip)
+		             : xasprintf(_("HTTP %ld"), res.status);
 		free(snip);
-		*retry_after = a.retry_after_ms;
+		*retry_after = res.retry_after_ms;
+	} else {
+		*why = xstrdup(herr.msg);
 	}
 out:
-	if (ps->curl) {
-		curl_easy_setopt(ps->curl, CURLOPT_HTTPHEADER, NULL);
-		curl_easy_setopt(ps->curl, CURLOPT_WRITEDATA, NULL);
-		curl_easy_setopt(ps->curl, CURLOPT_HEADERDATA, NULL);
-	}
-	curl_slist_free_all(hdrs);
+	http_result_clear(&res);
 	buf_free(&body);
-	buf_free(&a.body);
 	free(id);
 	free(sig);
+	free(hid);
+	free(hts);
+	free(hsig);
 	return oc;
 }
 
@@ -1028,9 +929,7 @@ int outbox_deliver_stop(struct db *db, const struct conf *c, int64_t now,
 	ps.mono0 = time_mono_ms();
 	ps.stop = stop;
 	ps.out = p;
-	ps.rng = ((uint64_t)time_mono_ms() << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)&ps;
-	if (ps.rng == 0)
-		ps.rng = 0x9E3779B97F4A7C15ULL;
+	ps.rng = rng_seed(&ps);
 	ps.batch = ps.ev->batch > 0 ? ps.ev->batch : DEFAULT_BATCH;
 	ps.timeout_ms = ps.ev->timeout_ms > 0 ? ps.ev->timeout_ms : DEFAULT_TIMEOUT_MS;
 	ps.first_backoff_ms =
@@ -1049,8 +948,9 @@ int outbox_deliver_stop(struct db *db, const struct conf *c, int64_t now,
 		more = false;
 	}
 	if (more && !str_empty(ps.ev->url)) {
-		if (sign_setup(&ps, err) != 0 || http_setup(&ps, err) != 0)
+		if (sign_setup(&ps, err) != 0)
 			goto out;
+		http_setup(&ps);
 	}
 	if (more && max_event_id(db, &ps.max_id, err) != 0)
 		goto out;
@@ -1062,8 +962,7 @@ int outbox_deliver_stop(struct db *db, const struct conf *c, int64_t now,
 		goto out;
 	ret = 0;
 out:
-	if (ps.curl)
-		curl_easy_cleanup(ps.curl);
+	http_client_free(ps.http);
 	if (ps.sec_owned) {
 		memset(ps.sec_owned, 0, strlen(ps.sec_owned));
 		free(ps.sec_owned);

@@ -82,18 +82,6 @@ struct attempt {
 
 /* ---- small helpers ---- */
 
-static uint64_t rng_next(struct http_client *c)
-{
-	/* xorshift64* */
-	uint64_t x = c->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	c->rng = x;
-	return x * 0x2545F4914F6CDD1DULL;
-}
-
 static bool is_cancelled(struct http_client *c)
 {
 	return c->cancelled && c->cancelled(c->cancel_ud);
@@ -400,6 +388,7 @@ void http_result_clear(struct http_result *r)
 		return;
 	free(r->link_next);
 	free(r->content_type);
+	free(r->error_body);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -459,9 +448,7 @@ struct http_client *http_client_new(const struct supplier_conf *sup, const char 
 		fprintf(stderr, _("libcurl could not create a handle (out of memory?)\n"));
 		abort();
 	}
-	c->rng = ((uint64_t)time_now_ms() << 16) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)c;
-	if (c->rng == 0)
-		c->rng = 0x9E3779B97F4A7C15ULL;
+	c->rng = rng_seed(c);
 	c->ua = str_empty(ua_extra) ? xstrdup("dropstock/" PACKAGE_VERSION)
 	                            : xasprintf("dropstock/%s %s", PACKAGE_VERSION, ua_extra);
 	c->protocols = protocols_supported();
@@ -1064,7 +1051,7 @@ static int64_t backoff_ms(struct http_client *c, int retry, const struct attempt
 		wait = a->reset_ms;
 	} else {
 		double base = (double)(sup->retry_delay_ms > 0 ? sup->retry_delay_ms : 0);
-		double f = 0.8 + 0.4 * ((double)(rng_next(c) >> 11) / 9007199254740992.0);
+		double f = 0.8 + 0.4 * rng_unit(&c->rng);
 		for (int i = 0; i < retry && base < 1e12; i++)
 			base *= 2;
 		wait = (int64_t)(base * f);
@@ -1082,12 +1069,29 @@ static bool url_is_http(const char *url)
 	return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
 }
 
+/* Is every extra header line "Name: value" on one line?  Sets *bad to the
+ * 1-based position of the first that is not. */
+static bool headers_ok(const char *const *headers, size_t *bad)
+{
+	for (size_t i = 0; headers && headers[i]; i++) {
+		const char *colon = strchr(headers[i], ':');
+
+		if (!colon || colon == headers[i] || has_crlf(headers[i]) ||
+		    strcspn(headers[i], " \t") < (size_t)(colon - headers[i])) {
+			*bad = i + 1;
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Sets the handle up for a POST of body (not copied: it must outlive the
- * request) with its Content-Type, on top of the client's own headers.
- * *list receives the request's header list; the caller frees it after
- * post_reset(). */
+ * request) with its Content-Type, on top of the client's own headers, and
+ * the options (may be NULL).  *list receives the request's header list;
+ * the caller frees it after post_reset(). */
 static void post_setup(struct http_client *c, const char *body, size_t len,
-                       const char *content_type, struct curl_slist **list)
+                       const char *content_type, const struct http_post_opts *opts,
+                       struct curl_slist **list)
 {
 	char *line;
 
@@ -1098,6 +1102,10 @@ static void post_setup(struct http_client *c, const char *body, size_t len,
 	free(line);
 	/* no "Expect: 100-continue" round trip before a large body */
 	*list = curl_slist_append(*list, "Expect:");
+	for (size_t i = 0; opts && opts->headers && opts->headers[i]; i++)
+		*list = curl_slist_append(*list, opts->headers[i]);
+	if (opts && opts->no_redirects)
+		curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
@@ -1111,18 +1119,20 @@ static void post_reset(struct http_client *c)
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
 	curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);
 }
 
-/* One request: GET (body NULL) or POST (body, len, content_type), with the
- * retries, auth, limits and masking described in http.h. */
+/* One request: GET (body NULL) or POST (body, len, content_type, opts), with
+ * the retries, auth, limits and masking described in http.h. */
 static int request(struct http_client *c, const char *url, const char *body, size_t len,
-                   const char *content_type, const struct http_sink *sink,
-                   struct http_result *res, struct error *err)
+                   const char *content_type, const struct http_post_opts *opts,
+                   const struct http_sink *sink, struct http_result *res, struct error *err)
 {
 	const struct supplier_conf *sup = c->sup;
 	const char *method = body ? "POST" : "GET";
 	struct attempt a;
 	struct curl_slist *post_headers = NULL;
+	size_t bad_header = 0;
 	bool posting = false;
 	char *full = NULL, *masked = NULL, *where = NULL;
 	int rc = -1, max_attempts = 1 + (sup->retries > 0 ? sup->retries : 0);
@@ -1133,6 +1143,8 @@ static int request(struct http_client *c, const char *url, const char *body, siz
 	memset(&a, 0, sizeof(a));
 	a.c = c;
 	a.sink = sink;
+	a.retry_after_ms = -1;
+	a.reset_ms = -1;
 
 	if (!url || !*url) {
 		err_set(err, ERRK_PERMANENT, _("%s: no URL given"), method);
@@ -1163,7 +1175,13 @@ static int request(struct http_client *c, const char *url, const char *body, siz
 			          "refusing to send it"), where);
 			goto out;
 		}
-		post_setup(c, body, len, content_type, &post_headers);
+		if (opts && !headers_ok(opts->headers, &bad_header)) {
+			err_set(err, ERRK_CONFIG,
+			        _("%s: extra request header %zu is not \"Name: value\" on one line; "
+			          "refusing to send it"), where, bad_header);
+			goto out;
+		}
+		post_setup(c, body, len, content_type, opts, &post_headers);
 		posting = true;
 	}
 	curl_easy_setopt(c->curl, CURLOPT_URL, full);
@@ -1245,13 +1263,18 @@ static int request(struct http_client *c, const char *url, const char *body, siz
 		{
 			const char *reason = a.reason[0] ? a.reason : status_reason(code);
 			char *snip = body_snippet(&a.errbody);
+			enum err_kind kind = ERRK_PERMANENT;
+
 			last_cause = xasprintf("HTTP %ld%s%s", code, *reason ? " " : "", reason);
 			if (code == 429 || code >= 500) {
-				last_kind = ERRK_TRANSIENT;
+				kind = last_kind = ERRK_TRANSIENT;
 				if (attempt + 1 < max_attempts) {
 					free(snip);
 					continue;
 				}
+			}
+			/* "after N attempts" only when there were retries */
+			if (kind == ERRK_TRANSIENT && attempt > 0) {
 				if (*snip)
 					err_set(err, ERRK_TRANSIENT, _("%s: %s after %d attempts: %s"),
 					        where, last_cause, attempt + 1, snip);
@@ -1259,11 +1282,14 @@ static int request(struct http_client *c, const char *url, const char *body, siz
 					err_set(err, ERRK_TRANSIENT, _("%s: %s after %d attempts"),
 					        where, last_cause, attempt + 1);
 			} else if (*snip) {
-				err_set(err, ERRK_PERMANENT, "%s: %s: %s", where, last_cause, snip);
+				err_set(err, kind, "%s: %s: %s", where, last_cause, snip);
 			} else {
-				err_set(err, ERRK_PERMANENT, "%s: %s", where, last_cause);
+				err_set(err, kind, "%s: %s", where, last_cause);
 			}
-			free(snip);
+			if (*snip)
+				res->error_body = snip;
+			else
+				free(snip);
 			goto out;
 		}
 	}
@@ -1293,6 +1319,7 @@ static int request(struct http_client *c, const char *url, const char *body, siz
 out:
 	if (rc != 0)
 		res->bytes = a.delivered;
+	res->retry_after_ms = a.retry_after_ms;
 	/* no dangling pointers to this call's state in the reused handle */
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, NULL);
@@ -1310,15 +1337,23 @@ out:
 int http_get(struct http_client *c, const char *url, const struct http_sink *sink,
              struct http_result *res, struct error *err)
 {
-	return request(c, url, NULL, 0, NULL, sink, res, err);
+	return request(c, url, NULL, 0, NULL, NULL, sink, res, err);
+}
+
+int http_post_ex(struct http_client *c, const char *url, const char *body, size_t len,
+                 const char *content_type, const struct http_post_opts *opts,
+                 const struct http_sink *sink, struct http_result *res, struct error *err)
+{
+	return request(c, url, body ? body : "", body ? len : 0,
+	               content_type ? content_type : "application/octet-stream", opts, sink, res,
+	               err);
 }
 
 int http_post(struct http_client *c, const char *url, const char *body, size_t len,
               const char *content_type, const struct http_sink *sink, struct http_result *res,
               struct error *err)
 {
-	return request(c, url, body ? body : "", body ? len : 0,
-	               content_type ? content_type : "application/octet-stream", sink, res, err);
+	return http_post_ex(c, url, body, len, content_type, NULL, sink, res, err);
 }
 
 /* ---- buffer convenience ---- */
@@ -1345,14 +1380,21 @@ int http_get_buf(struct http_client *c, const char *url, struct buf *out,
 	return http_get(c, url, &sink, res, err);
 }
 
-int http_post_buf(struct http_client *c, const char *url, const char *body, size_t len,
-                  const char *content_type, struct buf *out, struct http_result *res,
-                  struct error *err)
+int http_post_buf_ex(struct http_client *c, const char *url, const char *body, size_t len,
+                     const char *content_type, const struct http_post_opts *opts,
+                     struct buf *out, struct http_result *res, struct error *err)
 {
 	struct http_sink sink = { buf_begin, buf_data, out };
 
 	buf_reset(out);
-	return http_post(c, url, body, len, content_type, &sink, res, err);
+	return http_post_ex(c, url, body, len, content_type, opts, &sink, res, err);
+}
+
+int http_post_buf(struct http_client *c, const char *url, const char *body, size_t len,
+                  const char *content_type, struct buf *out, struct http_result *res,
+                  struct error *err)
+{
+	return http_post_buf_ex(c, url, body, len, content_type, NULL, out, res, err);
 }
 
 /* ---- global ---- */

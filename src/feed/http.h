@@ -16,13 +16,15 @@
  * secret query parameter masked as "***") and the cause, including the
  * start of an error body.
  *
- * Requests are GETs, except http_post() for APIs that take a body.
+ * Requests are GETs, except http_post() for APIs that take a body (and
+ * http_post_ex() for extra request headers, e.g. signatures).
  *
  * SFTP: when ~/.ssh/known_hosts exists, the server's host key must be in it.
  */
 #ifndef DROPSTOCK_HTTP_H
 #define DROPSTOCK_HTTP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "conf/conf.h"
@@ -47,6 +49,13 @@ struct http_result {
 	char *link_next;      /* URL from a Link: <...>; rel="next" header, or NULL; caller frees via http_result_clear */
 	char *content_type;   /* Content-Type of the response, or NULL */
 	int connects;         /* new connections opened (0: an open one was reused) */
+	/* (Additions.) */
+	int64_t retry_after_ms; /* Retry-After of the final response (seconds or an HTTP
+	                         * date, as a wait from now), -1 when it had none or it
+	                         * was unreadable; on success and on failure alike */
+	char *error_body;     /* the request failed on an HTTP error status: the start of
+	                       * that body as error texts show it (one line, at most 512
+	                       * bytes, "..." when cut); NULL otherwise or when empty */
 };
 void http_result_clear(struct http_result *r);
 
@@ -86,6 +95,33 @@ int http_post(struct http_client *c, const char *url, const char *body, size_t l
 int http_post_buf(struct http_client *c, const char *url, const char *body, size_t len,
                   const char *content_type, struct buf *out, struct http_result *res,
                   struct error *err);
+
+/* (Addition.) What one POST may carry beyond http_post's arguments. */
+struct http_post_opts {
+	/* Extra request header lines "Name: value", NULL-terminated (NULL =
+	 * none), sent after the client's own (auth) headers and the
+	 * Content-Type.  A line with no name before its colon, or holding a
+	 * line break, fails the request at once with ERRK_CONFIG (the error
+	 * text names its position, never its value). */
+	const char *const *headers;
+	/* A 3xx answer is final and fails the request ("HTTP 302 ...",
+	 * ERRK_PERMANENT) instead of being followed, for endpoints where a
+	 * redirect turned into a GET would drop the body unnoticed. */
+	bool no_redirects;
+};
+
+/* http_post with opts (NULL = as http_post).  sink may be NULL: the body of
+ * a successful answer is then read and dropped.  With supplier->retries 0
+ * the caller keeps its own backoff, from res->status and
+ * res->retry_after_ms. */
+int http_post_ex(struct http_client *c, const char *url, const char *body, size_t len,
+                 const char *content_type, const struct http_post_opts *opts,
+                 const struct http_sink *sink, struct http_result *res, struct error *err);
+
+/* Convenience: http_post_ex, the answer into a buffer (bounded by max_bytes). */
+int http_post_buf_ex(struct http_client *c, const char *url, const char *body, size_t len,
+                     const char *content_type, const struct http_post_opts *opts,
+                     struct buf *out, struct http_result *res, struct error *err);
 
 /* Returns url with param=value appended (? or &), value URL-encoded.  Caller frees. */
 char *http_url_add_param(const char *url, const char *param, const char *value);

@@ -1098,17 +1098,22 @@ int64_t run_items_purge(struct db *db, int64_t supplier_id, struct error *err)
 	return sqlite3_changes(db_handle(db));
 }
 
-int64_t links_count_in_stock(struct db *db, int64_t supplier_id, struct error *err)
+int64_t links_count_upto(struct db *db, int64_t supplier_id, bool in_stock, int64_t limit,
+                         struct error *err)
 {
-	static const char sql[] =
-		"SELECT count(*) FROM supplier_links WHERE supplier_id = ?1 AND supplier_stock > 0";
-	sqlite3_stmt *st = db_stmt(db, sql, err);
+	static const char all_sql[] =
+		"SELECT count(*) FROM (SELECT 1 FROM supplier_links WHERE supplier_id = ?1 LIMIT ?2)";
+	static const char stock_sql[] =
+		"SELECT count(*) FROM (SELECT 1 FROM supplier_links WHERE supplier_id = ?1"
+		" AND supplier_stock > 0 LIMIT ?2)";
+	sqlite3_stmt *st = db_stmt(db, in_stock ? stock_sql : all_sql, err);
 	int64_t n;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, supplier_id);
-	if (step_row(db, st, N_("counting links in stock"), err) != 1)
+	sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+	if (step_row(db, st, N_("counting links"), err) != 1)
 		return -1;
 	n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);

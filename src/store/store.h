@@ -185,8 +185,12 @@ int run_items_delete(struct db *db, int64_t run_id, struct error *err);
  * supplier lock, before a run begins.  Returns the number deleted, -1 on
  * error. */
 int64_t run_items_purge(struct db *db, int64_t supplier_id, struct error *err);
-/* Number of the supplier's links whose store-facing stock is > 0, -1 on error. */
-int64_t links_count_in_stock(struct db *db, int64_t supplier_id, struct error *err);
+/* Number of the supplier's links (all of them, or those whose store-facing
+ * stock is > 0), counted up to limit (0 = no limit: a bounded count stops
+ * early, so a guard that only needs to know "at least N" stays cheap on a
+ * large catalogue).  -1 on error. */
+int64_t links_count_upto(struct db *db, int64_t supplier_id, bool in_stock, int64_t limit,
+                         struct error *err);
 /* Sets a run's guard_reason (NULL clears it). */
 int runs_set_guard_reason(struct db *db, int64_t run_id, const char *reason, struct error *err);
 /* A run's recorded counts, its guard_reason (into reason, NUL-terminated,

@@ -421,20 +421,6 @@ int schedule_parse(const char *expr, struct schedule *out, struct error *err)
 
 /* ------------------------------------------------------ civil time helpers */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static bool is_leap(int64_t y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -464,7 +450,8 @@ struct wall {
 /* The wall time read as if it were UTC, in seconds. */
 static int64_t wall_seconds(const struct wall *w)
 {
-	return days_from_civil(w->year, w->mon, w->mday) * 86400 + w->hour * 3600 + w->min * 60;
+	return time_days_from_civil(w->year, w->mon, w->mday) * 86400 + w->hour * 3600 +
+	       w->min * 60;
 }
 
 /* Local time of t as seconds since the epoch read as if it were UTC. */
@@ -475,7 +462,7 @@ static bool local_seconds(int64_t t, int64_t *out)
 
 	if (!localtime_r(&tt, &tm))
 		return false;
-	*out = days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
+	*out = time_days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
 	       tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 	return true;
 }
@@ -532,7 +519,8 @@ static bool wall_instant(const struct wall *w, int64_t *out)
 
 static int weekday(const struct wall *w)
 {
-	return (int)((days_from_civil(w->year, w->mon, w->mday) % 7 + 11) % 7);   /* 1970-01-01: Thu */
+	/* 1970-01-01 was a Thursday */
+	return (int)((time_days_from_civil(w->year, w->mon, w->mday) % 7 + 11) % 7);
 }
 
 /* Does the day of w match (day-of-month, month, day-of-week)?  The two day

@@ -24,8 +24,8 @@ int64_t time_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, int m, int d)
+/* H. Hinnant's days_from_civil. */
+int64_t time_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -104,7 +104,7 @@ static bool parse_iso(const char *s, int64_t *out_ms)
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || tzh > 23 ||
 	    tzm > 59)
 		return false;
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	t = time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	t -= sign * (tzh * 3600 + tzm * 60);
 	*out_ms = t * 1000 + ms;
 	return true;

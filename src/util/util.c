@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/util.h"
 
@@ -296,4 +297,31 @@ void err_clear(struct error *err)
 		return;
 	err->kind = ERRK_NONE;
 	err->msg[0] = '\0';
+}
+
+/* ---- random numbers for jitter ---- */
+
+uint64_t rng_seed(const void *salt)
+{
+	uint64_t x = ((uint64_t)time_now_ms() << 16) ^ ((uint64_t)time_mono_ms() << 40) ^
+	             (uint64_t)getpid() ^ (uint64_t)(uintptr_t)salt;
+
+	return x ? x : 0x9E3779B97F4A7C15ULL;
+}
+
+uint64_t rng_next(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+double rng_unit(uint64_t *state)
+{
+	/* the top 53 bits, as many as a double holds */
+	return (double)(rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
 }

@@ -104,6 +104,19 @@ bool time_parse(const char *s, int64_t *out_ms);
 char *time_format_iso(int64_t ms, char out[32]);
 /* "3 s", "5 min", "2 h", "4 d" relative age for humans.  out holds 32 bytes. */
 char *time_format_age(int64_t age_ms, char out[32]);
+/* Days from 1970-01-01 to y-m-d (month 1-12) in the proleptic Gregorian
+ * calendar; negative before 1970. */
+int64_t time_days_from_civil(int64_t y, int m, int d);
+
+/* ---- random numbers for backoff jitter (util.c) ----
+ * xorshift64*: fast and good enough to spread retries; never for secrets. */
+/* A seed that differs between processes, calls and salts (any pointer);
+ * never 0. */
+uint64_t rng_seed(const void *salt);
+/* The next number of the sequence whose state is *state (not 0). */
+uint64_t rng_next(uint64_t *state);
+/* A number in [0, 1) from the sequence. */
+double rng_unit(uint64_t *state);
 
 /* ---- logging ----
  * Messages are already translated by the caller.  Where lines go (log.c):

@@ -34,6 +34,7 @@
  *                  requests answer 503 (with Retry-After when --retry-after
  *                  is given), the others 200 {"received":true}; the --require-*
  *                  options do not apply here
+ *   /redirect/PATH  (any method) 302 with Location: /PATH and no body
  *
  * Changing items at runtime: the --items file is re-read when its mtime or
  * size changes (checked on every request to /items*, /check); a test
@@ -1301,6 +1302,20 @@ static enum MHD_Result route_items(struct MHD_Connection *conn, enum items_kind 
 	return ret;
 }
 
+/* Any method on /redirect/PATH: 302 to /PATH. */
+static enum MHD_Result route_redirect(struct MHD_Connection *conn, const char *path)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Location", path);
+	ret = MHD_queue_response(conn, MHD_HTTP_FOUND, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* POST /store/events: logs the request, fails the first --store-fail-count. */
 static enum MHD_Result route_store_events(struct MHD_Connection *conn, const struct req_ctx *ctx)
 {
@@ -1396,6 +1411,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		return MHD_YES;
 	}
 	log_request(conn, method, ctx && ctx->uri ? ctx->uri : url, ctx);
+	if (strncmp(url, "/redirect/", 10) == 0)
+		return route_redirect(conn, url + 9);
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/store/events") == 0) {
 		if (!ctx)
 			return MHD_NO;

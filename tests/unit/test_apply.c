@@ -16,57 +16,11 @@
 #include "store/report.h"
 #include "store/store.h"
 #include "tap.h"
+#include "testlib.h"
 
-static char tmpdir[256];
-static char dbpath[512];
+static char *dbpath;
 
 /* ---- helpers ---- */
-
-static int64_t q_int(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v = -999;
-
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK) {
-		printf("# prepare failed: %s: %s\n", sql, sqlite3_errmsg(db_handle(db)));
-		return -999;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-/* Returns a malloc'd copy of the first column of the first row, or NULL. */
-static char *q_str(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	char *v = NULL;
-
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		v = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
-}
-
-static int64_t q_intf(struct db *db, const char *fmt, const char *arg)
-{
-	char *sql = xasprintf(fmt, arg);
-	int64_t v = q_int(db, sql);
-
-	free(sql);
-	return v;
-}
-
-static void exec_ok(struct db *db, const char *sql)
-{
-	struct error e;
-
-	if (db_exec(db, sql, &e) < 0)
-		printf("# exec failed: %s\n", e.msg);
-}
 
 static struct supplier_conf make_supplier(const char *slug, int priority)
 {
@@ -134,26 +88,6 @@ static int apply1(struct apply_ctx *c, const char *sku, int64_t raw, int64_t obs
 	struct observation o = { sku, raw, observed_at, source_time, 1 };
 
 	return engine_apply(c, &o, 1, n, e);
-}
-
-static int64_t link_stock(struct db *db, const char *sku)
-{
-	return q_intf(db, "SELECT supplier_stock FROM supplier_links WHERE supplier_sku = '%s'", sku);
-}
-
-static int64_t product_stock(struct db *db, const char *sku)
-{
-	return q_intf(db, "SELECT stock FROM products WHERE sku = '%s'", sku);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return;
-	fputs(text, f);
-	fclose(f);
 }
 
 /* ---- tests ---- */
@@ -361,10 +295,10 @@ static void test_first_and_unchanged(struct fixture *f)
 	is_int(q_int(f->db, "SELECT new_stock FROM stock_log"), 5, "log new 5");
 	is_int(q_int(f->db, "SELECT run_id FROM stock_log"), 42, "log run id");
 	is_int(q_int(f->db, "SELECT source = 'full' FROM stock_log"), 1, "log source full");
-	is_int(link_stock(f->db, "A1"), 5, "link stock 5");
+	is_int(q_link_stock(f->db, "A1"), 5, "link stock 5");
 	is_int(q_int(f->db, "SELECT synced_at FROM supplier_links WHERE supplier_sku = 'A1'"), 1000,
 	       "link synced_at = observed_at");
-	is_int(product_stock(f->db, "P1"), 5, "product P1 stock 5");
+	is_int(q_product_stock(f->db, "P1"), 5, "product P1 stock 5");
 	is_int(q_int(f->db, "SELECT available FROM products WHERE sku = 'P1'"), 1, "P1 available");
 	is_int(q_int(f->db, "SELECT count(*) FROM outbox"), 1, "one event per product change");
 	is_int(q_int(f->db, "SELECT count(*) FROM outbox WHERE kind = 'back_in_stock'"), 1,
@@ -446,7 +380,7 @@ static void test_aggregates(struct fixture *f)
 
 	/* A1 = 3 from before; B1 = 4 */
 	ok(apply1(&b, "B1", 4, 4000, 0, &n, &e) == 0, "beta B1 = 4");
-	is_int(product_stock(f->db, "P1"), 7, "sum: 3 + 4");
+	is_int(q_product_stock(f->db, "P1"), 7, "sum: 3 + 4");
 	ok(products_recompute(f->db, pid, AGG_MAX, &o, &nw, sku, sizeof(sku), 5000, &e) == 0,
 	   "recompute max");
 	is_int(o, 7, "max: was 7");
@@ -463,15 +397,15 @@ static void test_aggregates(struct fixture *f)
 	/* engine with AGG_FIRST: beta goes to 0, acme's 3 takes over */
 	b.agg = AGG_FIRST;
 	ok(apply1(&b, "B1", 0, 5000, 0, &n, &e) == 0, "beta B1 = 0 (first)");
-	is_int(product_stock(f->db, "P1"), 3, "first: beta has 0, acme's 3 counts");
+	is_int(q_product_stock(f->db, "P1"), 3, "first: beta has 0, acme's 3 counts");
 	a.agg = AGG_MAX;
 	ok(apply1(&a, "A1", 2, 5000, 0, &n, &e) == 0, "acme A1 = 2 (max)");
-	is_int(product_stock(f->db, "P1"), 2, "max of 2 and 0");
+	is_int(q_product_stock(f->db, "P1"), 2, "max of 2 and 0");
 	a.agg = AGG_SUM;
 
 	/* out of stock: the product crosses to 0 */
 	ok(apply1(&a, "A1", 0, 6000, 0, &n, &e) == 0, "acme A1 = 0");
-	is_int(product_stock(f->db, "P1"), 0, "P1 is 0");
+	is_int(q_product_stock(f->db, "P1"), 0, "P1 is 0");
 	is_int(q_int(f->db, "SELECT available FROM products WHERE sku = 'P1'"), 0, "P1 unavailable");
 	is_int(q_int(f->db, "SELECT count(*) FROM outbox WHERE kind = 'out_of_stock'"), 1,
 	       "an out_of_stock event");
@@ -507,7 +441,7 @@ static void test_rules_in_apply(struct fixture *f)
 	s.rules.safety_buffer = 2;
 	s.rules.cap = 10;
 	ok(apply1(&c, "A2", 20, 10000, 0, &n, &e) == 0, "A2 raw 20");
-	is_int(link_stock(f->db, "A2"), 10, "20 - 2 capped at 10");
+	is_int(q_link_stock(f->db, "A2"), 10, "20 - 2 capped at 10");
 	is_int(q_int(f->db, "SELECT raw_stock FROM supplier_links WHERE supplier_sku = 'A2'"), 20,
 	       "raw stock kept");
 	logs = q_int(f->db, "SELECT count(*) FROM stock_log");
@@ -518,8 +452,8 @@ static void test_rules_in_apply(struct fixture *f)
 	is_int(q_int(f->db, "SELECT raw_stock FROM supplier_links WHERE supplier_sku = 'A2'"), 30,
 	       "raw stock updated");
 	ok(apply1(&c, "A2", 1, 12000, 0, &n, &e) == 0, "A2 raw 1");
-	is_int(link_stock(f->db, "A2"), 0, "1 - 2 floors at 0");
-	is_int(product_stock(f->db, "P2"), 0, "P2 0");
+	is_int(q_link_stock(f->db, "A2"), 0, "1 - 2 floors at 0");
+	is_int(q_product_stock(f->db, "P2"), 0, "P2 0");
 }
 
 static void test_unknown(struct fixture *f)
@@ -577,7 +511,7 @@ static void ordering_case(struct fixture *f, const char *sku, bool by_source_tim
 			rc = engine_apply(&c, &two[1], 1, &n, &e);
 	}
 	ok(rc == 0, "%s, %s, %s: applied", how, order, one_batch ? "one batch" : "two batches");
-	is_int(link_stock(f->db, sku), 8, "%s, %s: ends at the newer value", how, order);
+	is_int(q_link_stock(f->db, sku), 8, "%s, %s: ends at the newer value", how, order);
 	is_int(n.stale, newer_first ? 1 : 0, "%s, %s: stale count", how, order);
 	is_int(rec.seen, 2, "%s, %s: on_seen for stale and fresh", how, order);
 }
@@ -602,9 +536,9 @@ static void test_ordering(struct fixture *f)
 		struct apply_counts n = { 0 };
 
 		ok(apply1(&c, "ORD0", 9, 200000, 0, &n, &e) == 0 && n.stale == 0 &&
-		   link_stock(f->db, "ORD0") == 9, "equal observed_at is not stale");
+		   q_link_stock(f->db, "ORD0") == 9, "equal observed_at is not stale");
 		ok(apply1(&c, "ORD1", 9, 1, 60000, &n, &e) == 0 && n.stale == 0 &&
-		   link_stock(f->db, "ORD1") == 9, "equal source_time is not stale");
+		   q_link_stock(f->db, "ORD1") == 9, "equal source_time is not stale");
 	}
 	/* a fresher unchanged webhook still guards against an older full page */
 	{
@@ -619,7 +553,7 @@ static void test_ordering(struct fixture *f)
 		c.source = SRC_FULL;
 		ok(apply1(&c, "ORD2", 1, 400000, 0, &n, &e) == 0, "older full page");
 		is_int(n.stale, 1, "older full page is stale after an unchanged webhook");
-		is_int(link_stock(f->db, "ORD2"), 8, "value kept");
+		is_int(q_link_stock(f->db, "ORD2"), 8, "value kept");
 	}
 }
 
@@ -632,7 +566,7 @@ static void test_dry_run(struct fixture *f)
 	int64_t logs = q_int(f->db, "SELECT count(*) FROM stock_log");
 	int64_t events = q_int(f->db, "SELECT count(*) FROM outbox");
 	int64_t unknown = q_int(f->db, "SELECT count(*) FROM unknown_skus");
-	int64_t before = link_stock(f->db, "A1"), pbefore = product_stock(f->db, "P1");
+	int64_t before = q_link_stock(f->db, "A1"), pbefore = q_product_stock(f->db, "P1");
 	struct observation o[2] = { { "A1", 77, 900000, 0, 1 }, { "NEW-UNKNOWN", 1, 900000, 0, 2 } };
 
 	c.dry_run = true;
@@ -641,8 +575,8 @@ static void test_dry_run(struct fixture *f)
 	is_int(n.unknown, 1, "dry run counts the unknown");
 	is_int(rec.changes, 1, "dry run reports the change");
 	is_int(rec.last.new_stock, 77, "dry run reports the new value");
-	is_int(link_stock(f->db, "A1"), before, "dry run: link unchanged");
-	is_int(product_stock(f->db, "P1"), pbefore, "dry run: product unchanged");
+	is_int(q_link_stock(f->db, "A1"), before, "dry run: link unchanged");
+	is_int(q_product_stock(f->db, "P1"), pbefore, "dry run: product unchanged");
 	is_int(q_int(f->db, "SELECT count(*) FROM stock_log"), logs, "dry run: no log");
 	is_int(q_int(f->db, "SELECT count(*) FROM outbox"), events, "dry run: no events");
 	is_int(q_int(f->db, "SELECT count(*) FROM unknown_skus"), unknown, "dry run: no unknown row");
@@ -654,20 +588,20 @@ static void test_rollback(struct fixture *f)
 	struct apply_ctx c = make_ctx(f->db, &f->acme, f->acme_id, &rec);
 	struct apply_counts n = { 11, 12, 13, 14, 15 };
 	struct error e;
-	int64_t logs, events, a1 = link_stock(f->db, "A1");
+	int64_t logs, events, a1 = q_link_stock(f->db, "A1");
 	struct observation o[3] = {
 		{ "A1", 31, 1000000, 0, 1 }, { "UNK-RB", 1, 1000000, 0, 2 }, { "A2", 666, 1000000, 0, 3 },
 	};
 
-	exec_ok(f->db, "CREATE TRIGGER boom BEFORE INSERT ON stock_log WHEN NEW.new_stock = 666 "
-	               "BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	q_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON stock_log WHEN NEW.new_stock = 666 "
+	              "BEGIN SELECT RAISE(ABORT, 'boom'); END");
 	logs = q_int(f->db, "SELECT count(*) FROM stock_log");
 	events = q_int(f->db, "SELECT count(*) FROM outbox");
 	ok(engine_apply(&c, o, 3, &n, &e) < 0, "an error mid-batch fails the batch");
 	like(e.msg, "item 3 (SKU A2)", "error names the item and SKU");
 	like(e.msg, "boom", "error carries the SQLite message");
 	like(e.msg, dbpath, "error names the database");
-	is_int(link_stock(f->db, "A1"), a1, "earlier item rolled back");
+	is_int(q_link_stock(f->db, "A1"), a1, "earlier item rolled back");
 	is_int(q_int(f->db, "SELECT count(*) FROM stock_log"), logs, "no log rows kept");
 	is_int(q_int(f->db, "SELECT count(*) FROM outbox"), events, "no events kept");
 	is_int(q_int(f->db, "SELECT count(*) FROM unknown_skus WHERE supplier_sku = 'UNK-RB'"), 0,
@@ -675,7 +609,7 @@ static void test_rollback(struct fixture *f)
 	ok(n.seen == 11 && n.changed == 12 && n.unknown == 13 && n.stale == 14 && n.zeroed == 15,
 	   "counts untouched on error");
 	ok(sqlite3_get_autocommit(db_handle(f->db)), "no transaction left open");
-	exec_ok(f->db, "DROP TRIGGER boom");
+	q_exec(f->db, "DROP TRIGGER boom");
 
 	/* bad observations are refused, not turned into 0 */
 	o[0].raw_stock = -1;
@@ -700,12 +634,12 @@ static void test_zero(struct fixture *f)
 	ids[0] = q_int(f->db, "SELECT id FROM supplier_links WHERE supplier_sku = 'A1'");
 	ids[1] = q_int(f->db, "SELECT id FROM supplier_links WHERE supplier_sku = 'A2'");
 	ids[2] = 987654;    /* gone */
-	ok(link_stock(f->db, "A1") > 0, "A1 has stock before zeroing");
+	ok(q_link_stock(f->db, "A1") > 0, "A1 has stock before zeroing");
 	ok(engine_zero_links(&c, ids, 3, &n, &e) == 0, "zero links");
 	is_int(n.zeroed, 1, "one zeroed (A2 was already 0, the third is gone)");
 	is_int(n.changed, 0, "zeroing is not counted as changed");
 	is_int(n.seen, 0, "zeroing is not counted as seen");
-	is_int(link_stock(f->db, "A1"), 0, "A1 is 0");
+	is_int(q_link_stock(f->db, "A1"), 0, "A1 is 0");
 	is_int(q_int(f->db, "SELECT new_stock FROM stock_log ORDER BY id DESC LIMIT 1"), 0,
 	       "zeroing is logged");
 	is_int(q_int(f->db, "SELECT prev_stock FROM stock_log ORDER BY id DESC LIMIT 1"), 31,
@@ -715,13 +649,13 @@ static void test_zero(struct fixture *f)
 	/* a link synced after the feed was fetched is left alone (zeroing
 	 * stamped A1 with the wall clock, so work from there) */
 	later = time_now_ms() + 60000;
-	ok(apply1(&c, "A1", 5, later, 0, &n, &e) == 0 && link_stock(f->db, "A1") == 5,
+	ok(apply1(&c, "A1", 5, later, 0, &n, &e) == 0 && q_link_stock(f->db, "A1") == 5,
 	   "A1 = 5 a minute from now");
 	memset(&n, 0, sizeof(n));
 	c.zero_as_of = later - 1;
 	ok(engine_zero_links(&c, ids, 1, &n, &e) == 0, "zero with an older feed time");
 	is_int(n.stale, 1, "counted stale");
-	is_int(link_stock(f->db, "A1"), 5, "fresher value kept");
+	is_int(q_link_stock(f->db, "A1"), 5, "fresher value kept");
 }
 
 static void test_runs(struct fixture *f)
@@ -731,7 +665,7 @@ static void test_runs(struct fixture *f)
 	int64_t r1, r2;
 
 	ok(runs_begin(f->db, f->acme_id, "full", "cli", false, &r1, &e) == 0, "run begins");
-	is_int(q_intf(f->db, "SELECT pid FROM sync_runs WHERE id = %s", "1"), getpid(), "pid stored");
+	is_int(q_int(f->db, "SELECT pid FROM sync_runs WHERE id = %s", "1"), getpid(), "pid stored");
 	is_int(q_int(f->db, "SELECT status = 'running' FROM sync_runs WHERE id = 1"), 1, "running");
 	ok(runs_update(f->db, r1, &st, &e) == 0, "run progress");
 	is_int(q_int(f->db, "SELECT done FROM sync_runs WHERE id = 1"), 10, "done stored");
@@ -765,18 +699,18 @@ static void test_runs(struct fixture *f)
 static void test_import(struct fixture *f)
 {
 	struct error e;
-	char *good = xasprintf("%s/catalogue.csv", tmpdir);
-	char *bad = xasprintf("%s/bad.csv", tmpdir);
+	char *good = tmp_path("catalogue.csv");
+	char *bad = tmp_path("bad.csv");
 	char *want;
 	int64_t added = -1;
 
-	write_file(good,
-	           "\xEF\xBB\xBFSupplier_SKU,product_sku,extra,SUPPLIER_SLUG,product_name\n"
-	           "IA-1,IP-1,x,acme,\"Widget, large\"\n"
-	           "\n"
-	           "IB-1,IP-1,x,beta,\n"
-	           "\"IA-2\",IP-2,x,acme,\"Two\nlines\"\n"
-	           "IA-3,IP-3,x,acme,Three\n");
+	tmp_write_text("catalogue.csv",
+	               "\xEF\xBB\xBFSupplier_SKU,product_sku,extra,SUPPLIER_SLUG,product_name\n"
+	               "IA-1,IP-1,x,acme,\"Widget, large\"\n"
+	               "\n"
+	               "IB-1,IP-1,x,beta,\n"
+	               "\"IA-2\",IP-2,x,acme,\"Two\nlines\"\n"
+	               "IA-3,IP-3,x,acme,Three\n");
 	ok(links_import_csv(f->db, good, &added, &e) == 0, "import succeeds");
 	if (added < 0)
 		printf("# %s\n", e.msg);
@@ -792,44 +726,44 @@ static void test_import(struct fixture *f)
 	is_int(q_int(f->db, "SELECT count(*) FROM supplier_links l JOIN products p ON p.id = "
 	                    "l.product_id WHERE p.sku = 'IP-1'"), 2, "IP-1 has two suppliers");
 
-	write_file(bad,
-	           "product_sku,product_name,supplier_slug,supplier_sku\n"
-	           "BP-1,One,acme,BA-1\n"
-	           "\"BP-2\",\"Two\nlines\",acme,BA-2\n"
-	           "BP-3,Three,nope,BA-3\n");
+	tmp_write_text("bad.csv",
+	               "product_sku,product_name,supplier_slug,supplier_sku\n"
+	               "BP-1,One,acme,BA-1\n"
+	               "\"BP-2\",\"Two\nlines\",acme,BA-2\n"
+	               "BP-3,Three,nope,BA-3\n");
 	ok(links_import_csv(f->db, bad, &added, &e) < 0, "bad supplier fails the import");
 	want = xasprintf("%s:5: unknown supplier 'nope'", bad);
 	like(e.msg, want, "error names FILE:LINE (line 5, after a two-line row)");
 	free(want);
-	is_int(q_int(f->db, "SELECT count(*) FROM products WHERE sku LIKE 'BP-%'"), 0,
+	is_int(q_int(f->db, "SELECT count(*) FROM products WHERE sku LIKE 'BP-%%'"), 0,
 	       "nothing of the failed import kept");
 
-	write_file(bad, "product_sku,product_name,supplier_slug,supplier_sku\nBP-1,One,acme,\n");
+	tmp_write_text("bad.csv", "product_sku,product_name,supplier_slug,supplier_sku\nBP-1,One,acme,\n");
 	ok(links_import_csv(f->db, bad, &added, &e) < 0, "empty supplier sku fails");
 	want = xasprintf("%s:2: empty supplier_sku", bad);
 	is_str(e.msg, want, "empty column message");
 	free(want);
 
-	write_file(bad, "product_sku,product_name,supplier_slug,supplier_sku\nBP-1,One\n");
+	tmp_write_text("bad.csv", "product_sku,product_name,supplier_slug,supplier_sku\nBP-1,One\n");
 	ok(links_import_csv(f->db, bad, &added, &e) < 0, "short row fails");
 	want = xasprintf("%s:2: missing column supplier_slug", bad);
 	like(e.msg, want, "short row message");
 	free(want);
 
-	write_file(bad, "sku,name,supplier\nBP-1,One,acme\n");
+	tmp_write_text("bad.csv", "sku,name,supplier\nBP-1,One,acme\n");
 	ok(links_import_csv(f->db, bad, &added, &e) < 0, "bad header fails");
 	want = xasprintf("%s:1: missing column product_sku", bad);
 	like(e.msg, want, "header message names line 1");
 	free(want);
 
-	write_file(bad, "product_sku,supplier_slug,supplier_sku\nBP-1,acme,\"BA-1\n");
+	tmp_write_text("bad.csv", "product_sku,supplier_slug,supplier_sku\nBP-1,acme,\"BA-1\n");
 	ok(links_import_csv(f->db, bad, &added, &e) < 0, "unterminated quote fails");
 	like(e.msg, bad, "syntax error names the file");
 
 	/* inside the caller's transaction: a savepoint, the caller's work survives */
 	ok(db_begin(f->db, &e) == 0, "caller's transaction");
-	exec_ok(f->db, "INSERT INTO products (sku) VALUES ('OUTER')");
-	write_file(bad, "product_sku,supplier_slug,supplier_sku\nSP-1,acme,SA-1\nSP-2,nope,SA-2\n");
+	q_exec(f->db, "INSERT INTO products (sku) VALUES ('OUTER')");
+	tmp_write_text("bad.csv", "product_sku,supplier_slug,supplier_sku\nSP-1,acme,SA-1\nSP-2,nope,SA-2\n");
 	ok(links_import_csv(f->db, bad, &added, &e) < 0, "failing import inside a transaction");
 	ok(!sqlite3_get_autocommit(db_handle(f->db)), "the caller's transaction is still open");
 	is_int(q_int(f->db, "SELECT count(*) FROM products WHERE sku IN ('OUTER', 'SP-1')"), 1,
@@ -896,7 +830,7 @@ static void test_product_event(struct fixture *f)
 		json_decref(j);
 	}
 	free(p);
-	exec_ok(f->db, "DELETE FROM outbox WHERE created_at IN (1500, 2000, 3000)");
+	q_exec(f->db, "DELETE FROM outbox WHERE created_at IN (1500, 2000, 3000)");
 }
 
 /* ---- history outlives links ---- */
@@ -979,7 +913,7 @@ static void test_receipt(struct fixture *f)
 	c.receipt_event_id = "delivery-1";
 	is_int(engine_apply(&c, &o, 1, &n, &e), 0, "first delivery applies");
 	is_int(n.changed, 1, "counted");
-	is_int(link_stock(f->db, "HA-1"), 21, "value stored");
+	is_int(q_link_stock(f->db, "HA-1"), 21, "value stored");
 	is_int(q_int(f->db, "SELECT count(*) FROM webhook_receipts WHERE event_id = 'delivery-1'"), 1,
 	       "receipt recorded");
 
@@ -994,7 +928,7 @@ static void test_receipt(struct fixture *f)
 	is_int(n.seen, 5, "duplicate: counts untouched");
 	is_int(n.changed, 0, "duplicate: nothing changed");
 	is_int(rec.changes, 0, "duplicate: no on_change");
-	is_int(link_stock(f->db, "HA-1"), 21, "duplicate: value kept");
+	is_int(q_link_stock(f->db, "HA-1"), 21, "duplicate: value kept");
 	is_int(q_int(f->db, "SELECT synced_at FROM supplier_links WHERE supplier_sku = 'HA-1'"),
 	       4000000, "duplicate: link clock kept");
 	is_int(q_int(f->db, "SELECT count(*) FROM stock_log"), logs, "duplicate: no log");
@@ -1009,16 +943,16 @@ static void test_receipt(struct fixture *f)
 		is_int(engine_apply(&b, NULL, 0, &n, &e), 0, "ids are per supplier");
 	}
 	/* a failing batch does not keep its receipt: the retry applies */
-	exec_ok(f->db, "CREATE TRIGGER boom BEFORE INSERT ON stock_log WHEN NEW.new_stock = 666 "
-	               "BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	q_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON stock_log WHEN NEW.new_stock = 666 "
+	              "BEGIN SELECT RAISE(ABORT, 'boom'); END");
 	c.receipt_event_id = "delivery-2";
 	o.raw_stock = 666;
 	ok(engine_apply(&c, &o, 1, &n, &e) < 0, "a failing delivery");
 	is_int(q_int(f->db, "SELECT count(*) FROM webhook_receipts WHERE event_id = 'delivery-2'"), 0,
 	       "its receipt is rolled back");
-	exec_ok(f->db, "DROP TRIGGER boom");
+	q_exec(f->db, "DROP TRIGGER boom");
 	is_int(engine_apply(&c, &o, 1, &n, &e), 0, "the retried delivery applies");
-	is_int(link_stock(f->db, "HA-1"), 666, "retried value stored");
+	is_int(q_link_stock(f->db, "HA-1"), 666, "retried value stored");
 	/* dry runs record nothing */
 	c.receipt_event_id = "delivery-3";
 	c.dry_run = true;
@@ -1061,7 +995,7 @@ static void test_catalogue(struct fixture *f)
 	ok(sqlite3_get_autocommit(db_handle(f->db)), "committed");
 
 	ok(apply1(&c, "CA-1", 6, 5000000, 0, &n, &e) == 0, "CA-1 = 6");
-	is_int(product_stock(f->db, "CP-1"), 6, "CP-1 = 6");
+	is_int(q_product_stock(f->db, "CP-1"), 6, "CP-1 = 6");
 	ok(engine_link_add(f->db, &conf, "CP-1", NULL, "acme", "CA-1", &o, &e) == 0, "add again");
 	ok(o.existed && !o.moved && o.has_stock, "existed, not moved");
 	is_int(o.stock, 6, "stock unchanged");
@@ -1075,8 +1009,8 @@ static void test_catalogue(struct fixture *f)
 	is_str(o.product_sku, "CP-2", "to CP-2");
 	ok(o.old_prev == 6 && o.old_stock == 0, "CP-1 6 -> 0");
 	ok(o.prev == 0 && o.stock == 6, "CP-2 0 -> 6");
-	is_int(product_stock(f->db, "CP-1"), 0, "CP-1 stored 0");
-	is_int(product_stock(f->db, "CP-2"), 6, "CP-2 stored 6");
+	is_int(q_product_stock(f->db, "CP-1"), 0, "CP-1 stored 0");
+	is_int(q_product_stock(f->db, "CP-2"), 6, "CP-2 stored 6");
 	is_int(q_int(f->db, "SELECT count(*) FROM outbox"), events + 2, "two events, one per product");
 	p = q_str(f->db, "SELECT payload FROM outbox WHERE kind = 'out_of_stock' ORDER BY id DESC "
 	                 "LIMIT 1");
@@ -1096,7 +1030,7 @@ static void test_catalogue(struct fixture *f)
 		b.agg = AGG_MAX;
 		ok(apply1(&b, "CB-1", 10, 5000000, 0, &n, &e) == 0, "CB-1 = 10 (max)");
 	}
-	is_int(product_stock(f->db, "CP-2"), 10, "max(6, 10)");
+	is_int(q_product_stock(f->db, "CP-2"), 10, "max(6, 10)");
 	conf.aggregate = AGG_MAX;
 	ok(engine_link_remove(f->db, &conf, "beta", "CB-1", &o, &e) == 0, "remove CB-1 (max)");
 	ok(o.prev == 10 && o.stock == 6, "max: 10 -> 6");
@@ -1124,47 +1058,25 @@ static void test_catalogue(struct fixture *f)
 	ok(sqlite3_get_autocommit(db_handle(f->db)), "no transaction left open after errors");
 
 	/* a database error rolls the whole change back */
-	exec_ok(f->db, "CREATE TRIGGER boom BEFORE INSERT ON outbox "
-	               "BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	q_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON outbox "
+	              "BEGIN SELECT RAISE(ABORT, 'boom'); END");
 	ok(engine_link_add(f->db, &conf, "CP-1", NULL, "acme", "CA-1", &o, &e) < 0,
 	   "event failure fails the move");
 	like(e.msg, "boom", "with the database's message");
-	exec_ok(f->db, "DROP TRIGGER boom");
+	q_exec(f->db, "DROP TRIGGER boom");
 	is_int(q_int(f->db, "SELECT p.sku = 'CP-2' FROM supplier_links l JOIN products p ON "
 	                    "p.id = l.product_id WHERE l.supplier_sku = 'CA-1'"), 1,
 	       "the link stayed where it was");
-	is_int(product_stock(f->db, "CP-2"), 6, "CP-2 kept its stock");
+	is_int(q_product_stock(f->db, "CP-2"), 6, "CP-2 kept its stock");
 	ok(sqlite3_get_autocommit(db_handle(f->db)), "rolled back");
-}
-
-static void cleanup(void)
-{
-	const char *suffix[] = { "", "-wal", "-shm" };
-	char *p;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(suffix); i++) {
-		p = xasprintf("%s%s", dbpath, suffix[i]);
-		unlink(p);
-		free(p);
-	}
-	p = xasprintf("%s/sub", tmpdir);
-	rmdir(p);
-	free(p);
-	rmdir(tmpdir);
 }
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
 	struct fixture f;
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_apply.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	snprintf(dbpath, sizeof(dbpath), "%s/sub/dropstock.db", tmpdir);
+	tmp_make("test_apply");
+	dbpath = tmp_path("sub/dropstock.db");
 
 	test_memory();
 	test_open();
@@ -1188,6 +1100,7 @@ int main(void)
 		ok(0, "fixture opens");
 	}
 	db_close(f.db);
-	cleanup();
+	tmp_remove();
+	free(dbpath);
 	return tap_done();
 }

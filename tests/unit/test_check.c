@@ -6,173 +6,21 @@
  * body template with the SKU filled in. */
 #include "config.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "engine/check.h"
 #include "feed/http.h"
 #include "store/db.h"
 #include "store/store.h"
 #include "tap.h"
+#include "testlib.h"
 
-static char tmpdir[512];
-static const char *mock_bin;
-
-/* ---- files ---- */
-
-static char *tpath(const char *name)
-{
-	return xasprintf("%s/%s", tmpdir, name);
-}
-
-static void write_file(const char *name, const char *text)
-{
-	char *p = tpath(name);
-	FILE *f = fopen(p, "wb");
-
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-		printf("Bail out! cannot write %s\n", p);
-		exit(99);
-	}
-	free(p);
-}
-
-static void rm_tmpdir(void)
-{
-	DIR *d = opendir(tmpdir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		char *p;
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		p = tpath(e->d_name);
-		unlink(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(tmpdir);
-}
-
-/* ---- the mock supplier ---- */
-
-struct mock {
-	pid_t pid;
-	int port;
-};
-
-static int mock_start(struct mock *m, const char *name, ...)
-{
-	const char *argv[32];
-	char *pf = xasprintf("%s/%s.port", tmpdir, name);
-	int argc = 0, rc = -1;
-	va_list ap;
-	const char *a;
-
-	m->pid = -1;
-	m->port = 0;
-	argv[argc++] = mock_bin;
-	argv[argc++] = "--port-file";
-	argv[argc++] = pf;
-	argv[argc++] = "--max-seconds";
-	argv[argc++] = "120";
-	va_start(ap, name);
-	while ((a = va_arg(ap, const char *)) != NULL && argc < 30)
-		argv[argc++] = a;
-	va_end(ap);
-	argv[argc] = NULL;
-
-	m->pid = fork();
-	if (m->pid < 0)
-		goto out;
-	if (m->pid == 0) {
-		execv(mock_bin, (char *const *)argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 500; i++) {
-		struct timespec ts = { 0, 10 * 1000000L };
-		FILE *f = fopen(pf, "r");
-		int status;
-
-		if (f) {
-			if (fscanf(f, "%d", &m->port) == 1 && m->port > 0)
-				rc = 0;
-			fclose(f);
-			if (rc == 0)
-				break;
-		}
-		if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
-			m->pid = -1;
-			break;
-		}
-		nanosleep(&ts, NULL);
-	}
-out:
-	if (rc != 0 && m->pid > 0) {
-		kill(m->pid, SIGTERM);
-		waitpid(m->pid, NULL, 0);
-		m->pid = -1;
-	}
-	unlink(pf);
-	free(pf);
-	return rc;
-}
-
-static void mock_stop(struct mock *m)
-{
-	if (m->pid > 0) {
-		kill(m->pid, SIGTERM);
-		waitpid(m->pid, NULL, 0);
-	}
-	m->pid = -1;
-}
+static const char *tmpdir;
 
 /* ---- database helpers ---- */
-
-static int64_t q_int(struct db *db, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static int64_t q_int(struct db *db, const char *fmt, ...)
-{
-	sqlite3_stmt *st;
-	int64_t v = -999;
-	va_list ap;
-	char *sql;
-
-	va_start(ap, fmt);
-	sql = xvasprintf(fmt, ap);
-	va_end(ap);
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK) {
-		printf("# prepare failed: %s: %s\n", sql, sqlite3_errmsg(db_handle(db)));
-		free(sql);
-		return -999;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	free(sql);
-	return v;
-}
-
-static int64_t link_stock(struct db *db, const char *sku)
-{
-	return q_int(db, "SELECT supplier_stock FROM supplier_links WHERE supplier_sku = '%s'", sku);
-}
-
-static int64_t product_stock(struct db *db, const char *sku)
-{
-	return q_int(db, "SELECT stock FROM products WHERE sku = '%s'", sku);
-}
 
 static int64_t check_logs(struct db *db, const char *sku)
 {
@@ -283,7 +131,7 @@ static void test_live_updates_cache(struct db *db)
 	int64_t outbox_before = q_int(db, "SELECT COUNT(*) FROM outbox");
 
 	/* P1: acme A-1 cached 5, beta B-1 cached 2; the mock says A-1 is 7 */
-	is_int(product_stock(db, "P1"), 7, "P1 starts at 5 + 2");
+	is_int(q_product_stock(db, "P1"), 7, "P1 starts at 5 + 2");
 	is_int(check_sku(db, &conf, "P1", &o, &r, &e), 0, "check P1 succeeds");
 	is_str(r.product_sku, "P1", "product sku filled");
 	ok(r.product_found, "product found");
@@ -314,9 +162,9 @@ static void test_live_updates_cache(struct db *db)
 	check_result_free(&r);
 	ok(r.links == NULL && r.n_links == 0, "result freed and zeroed");
 
-	is_int(link_stock(db, "A-1"), 7, "cache updated");
-	is_int(link_stock(db, "B-1"), 2, "beta's cache untouched");
-	is_int(product_stock(db, "P1"), 9, "product recomputed");
+	is_int(q_link_stock(db, "A-1"), 7, "cache updated");
+	is_int(q_link_stock(db, "B-1"), 2, "beta's cache untouched");
+	is_int(q_product_stock(db, "P1"), 9, "product recomputed");
 	is_int(check_logs(db, "A-1"), 1, "stock log row with source check");
 	is_int(q_int(db, "SELECT prev_stock FROM stock_log WHERE source = 'check' ORDER BY id DESC"),
 	       5, "logged previous value");
@@ -353,7 +201,7 @@ static void test_failures(struct db *db)
 		ok(a->live_ok && a->live == 4, "acme answered for a SKU with a space and a slash");
 	}
 	ok(r.any_failed, "any_failed");
-	is_int(link_stock(db, "D-1"), 4, "down's cache unchanged");
+	is_int(q_link_stock(db, "D-1"), 4, "down's cache unchanged");
 	is_int(r.stock, 8, "product stock from the cache and the live answer");
 	check_result_free(&r);
 
@@ -364,7 +212,7 @@ static void test_failures(struct db *db)
 		is_str(r.links[0].error, "supplier acme does not know SKU NOPE (HTTP 404)",
 		       "404 message");
 	ok(r.any_failed, "404 counts as failed");
-	is_int(link_stock(db, "NOPE"), 3, "404 leaves the cache");
+	is_int(q_link_stock(db, "NOPE"), 3, "404 leaves the cache");
 	is_int(r.stock, 3, "404: stock from the cache");
 	check_result_free(&r);
 
@@ -377,7 +225,7 @@ static void test_failures(struct db *db)
 		   (long long)(time_mono_ms() - t0));
 		ok(r.n_links == 1 && r.links[0].asked && !r.links[0].live_ok, "slow: no answer");
 		ok(r.any_failed, "slow counts as failed");
-		is_int(link_stock(db, "S-1"), 6, "slow: cache unchanged");
+		is_int(q_link_stock(db, "S-1"), 6, "slow: cache unchanged");
 		check_result_free(&r);
 	}
 
@@ -409,7 +257,7 @@ static void test_two_suppliers(struct db *db)
 
 	/* P3: acme C-1 (mock 12, single object) and gamma G-1 (mock 10 in the
 	 * /items list, safety buffer 1) */
-	is_int(product_stock(db, "P3"), 2, "P3 starts at 1 + 1");
+	is_int(q_product_stock(db, "P3"), 2, "P3 starts at 1 + 1");
 	is_int(check_sku(db, &conf, "P3", &o, &r, &e), 0, "check P3");
 	a = find_link(&r, "acme");
 	g = find_link(&r, "gamma");
@@ -422,7 +270,7 @@ static void test_two_suppliers(struct db *db)
 	ok(!r.any_failed, "no failure");
 	is_int(r.cached_stock, 2, "before");
 	is_int(r.stock, 21, "after: 12 + 9");
-	is_int(product_stock(db, "P3"), 21, "product in the database");
+	is_int(q_product_stock(db, "P3"), 21, "product in the database");
 	is_int(check_logs(db, "C-1") + check_logs(db, "G-1"), 2, "two check log rows");
 	check_result_free(&r);
 
@@ -513,7 +361,7 @@ static void test_stale_and_dry_run(struct db *db)
 	ok(r.n_links == 1 && r.links[0].live_ok && r.links[0].live_stale, "live_stale");
 	if (r.n_links == 1)
 		is_int(r.links[0].live, 8, "the live figure is still reported");
-	is_int(link_stock(db, "E-1"), 1, "not applied");
+	is_int(q_link_stock(db, "E-1"), 1, "not applied");
 	is_int(r.stock, 1, "product unchanged");
 	check_result_free(&r);
 
@@ -524,7 +372,7 @@ static void test_stale_and_dry_run(struct db *db)
 	       "dry run");
 	is_int(r.cached_stock, 5, "before: 3 + 2");
 	is_int(r.stock, 9, "would be 7 + 2");
-	is_int(link_stock(db, "A-1"), 3, "nothing written");
+	is_int(q_link_stock(db, "A-1"), 3, "nothing written");
 	is_int(q_int(db, "SELECT COUNT(*) FROM stock_log"), logs, "nothing logged");
 	check_result_free(&r);
 }
@@ -539,7 +387,7 @@ static void test_post(struct db *db)
 	char *saved, *p, *log;
 
 	/* {"skus": {skus}}: the SKU goes as a JSON array, escaped */
-	is_int(product_stock(db, "P11"), 2, "P11 starts at 2");
+	is_int(q_product_stock(db, "P11"), 2, "P11 starts at 2");
 	is_int(check_sku(db, &conf, "P11", &(struct check_opts){ 0 }, &r, &e), 0, "POST check");
 	ok(r.n_links == 1 && r.links[0].asked && r.links[0].live_ok, "POST: answered (%s)",
 	   r.n_links == 1 ? r.links[0].error : "");
@@ -548,7 +396,7 @@ static void test_post(struct db *db)
 	ok(!r.any_failed, "POST: no failure");
 	is_int(r.stock, 11, "POST: product stock after");
 	check_result_free(&r);
-	is_int(link_stock(db, ODD_SKU), 11, "POST: cache updated");
+	is_int(q_link_stock(db, ODD_SKU), 11, "POST: cache updated");
 	is_int(check_logs(db, ODD_SKU), 1, "POST: stock log row with source check");
 
 	/* {"sku": "{sku}"}: the SKU inside the template's quotes */
@@ -556,8 +404,8 @@ static void test_post(struct db *db)
 	ok(r.n_links == 1 && r.links[0].live_ok && r.links[0].live == 12,
 	   "POST {sku}: live 12 (%s)", r.n_links == 1 ? r.links[0].error : "");
 	check_result_free(&r);
-	is_int(link_stock(db, "K-1"), 12, "POST {sku}: cache updated");
-	is_int(product_stock(db, "P12"), 12, "POST {sku}: product updated");
+	is_int(q_link_stock(db, "K-1"), 12, "POST {sku}: cache updated");
+	is_int(q_product_stock(db, "P12"), 12, "POST {sku}: product updated");
 
 	/* a SKU the supplier leaves out of its answer */
 	is_int(check_sku(db, &conf, "P13", &(struct check_opts){ 0 }, &r, &e), 0,
@@ -566,7 +414,7 @@ static void test_post(struct db *db)
 	if (r.n_links == 1)
 		like(r.links[0].error, "holds no item with that SKU (0 items)", "POST unknown: says why");
 	ok(r.any_failed, "POST unknown: counts as failed");
-	is_int(link_stock(db, "ZZ-9"), 5, "POST unknown: cache unchanged, not 0");
+	is_int(q_link_stock(db, "ZZ-9"), 5, "POST unknown: cache unchanged, not 0");
 	check_result_free(&r);
 
 	/* a SKU that is not UTF-8 cannot go into JSON: said, nothing sent */
@@ -576,11 +424,11 @@ static void test_post(struct db *db)
 	if (r.n_links == 1)
 		like(r.links[0].error, "not valid UTF-8", "POST non-UTF-8: says why (%s)",
 		     r.links[0].error);
-	is_int(link_stock(db, "BAD\xff"), 5, "POST non-UTF-8: cache unchanged");
+	is_int(q_link_stock(db, "BAD\xff"), 5, "POST non-UTF-8: cache unchanged");
 	check_result_free(&r);
 
 	/* the mock saw the bodies and the content type */
-	p = tpath("main.log");
+	p = tmp_path("main.log");
 	log = file_read_all(p, NULL, NULL);
 	free(p);
 	ok(log != NULL, "mock log read");
@@ -632,53 +480,45 @@ static void test_bad_answers(struct db *db)
 			printf("# %s\n", r.links[0].error);
 		}
 		ok(r.any_failed, "%s: counts as failed", cases[i].sku);
-		is_int(link_stock(db, cases[i].sku), 5, "%s: cache unchanged, not 0", cases[i].sku);
+		is_int(q_link_stock(db, cases[i].sku), 5, "%s: cache unchanged, not 0", cases[i].sku);
 		check_result_free(&r);
 	}
 }
 
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	struct mock m = { -1, 0 }, slow = { -1, 0 }, dead = { -1, 0 };
+	struct mock m, slow, dead;
 	struct error e = { 0 };
 	struct db *db = NULL;
-	char *tmpl, *p, *logp;
+	char *p, *logp;
 	int64_t now;
 
 	setenv("NO_PROXY", "127.0.0.1,localhost", 1);
 	setenv("no_proxy", "127.0.0.1,localhost", 1);
 	http_global_init();
-	mock_bin = getenv("MOCK_SUPPLIER");
-	if (!mock_bin || access(mock_bin, X_OK) != 0) {
+	if (!mock_bin()) {
 		printf("1..0 # SKIP MOCK_SUPPLIER not set or not executable\n");
 		http_global_cleanup();
 		return 0;
 	}
-	tmpl = xasprintf("%s/dropstock-check-XXXXXX", str_empty(base) ? "/tmp" : base);
-	if (!mkdtemp(tmpl)) {
-		printf("Bail out! mkdtemp: %s\n", strerror(errno));
-		return 99;
-	}
-	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
-	free(tmpl);
+	tmpdir = tmp_make("test_check");
 
-	write_file("items.json",
-	           "[{\"sku\":\"A-1\",\"stock\":7,\"updated_at\":\"2026-11-27T08:00:00Z\"},"
-	           "{\"sku\":\"A 2/x\",\"stock\":4},"
-	           "{\"sku\":\"C-1\",\"stock\":\"12\"},"
-	           "{\"sku\":\"G-1\",\"stock\":10},"
-	           "{\"sku\":\"S-1\",\"stock\":9},"
-	           "{\"sku\":\"E-1\",\"stock\":8,\"updated_at\":\"2026-01-01T00:00:00Z\"},"
-	           "{\"sku\":\"K-1\",\"stock\":\"12\"},"
-	           "{\"sku\":\"Q \\\"1\\\" \\\\ \xc3\xa9\",\"stock\":11}]\n");
-	write_file("check-F-1.json",
-	           "{\"success\":true,\"data\":{\"sku\":\"F-1\",\"stock\":42}}\n");
-	write_file("check-F-2.json", "{\"data\":{\"sku\":\"F-2\",\"stock\":\"lots\"}}\n");
-	write_file("check-F-3.json", "{\"data\":{\"sku\":\"F-3\",\"stock\":");
-	write_file("check-F-4.json", "{\"data\":[{\"sku\":\"F-40\",\"stock\":1}]}\n");
-	p = tpath("items.json");
-	logp = tpath("main.log");
+	tmp_write_text("items.json",
+	               "[{\"sku\":\"A-1\",\"stock\":7,\"updated_at\":\"2026-11-27T08:00:00Z\"},"
+	               "{\"sku\":\"A 2/x\",\"stock\":4},"
+	               "{\"sku\":\"C-1\",\"stock\":\"12\"},"
+	               "{\"sku\":\"G-1\",\"stock\":10},"
+	               "{\"sku\":\"S-1\",\"stock\":9},"
+	               "{\"sku\":\"E-1\",\"stock\":8,\"updated_at\":\"2026-01-01T00:00:00Z\"},"
+	               "{\"sku\":\"K-1\",\"stock\":\"12\"},"
+	               "{\"sku\":\"Q \\\"1\\\" \\\\ \xc3\xa9\",\"stock\":11}]\n");
+	tmp_write_text("check-F-1.json",
+	               "{\"success\":true,\"data\":{\"sku\":\"F-1\",\"stock\":42}}\n");
+	tmp_write_text("check-F-2.json", "{\"data\":{\"sku\":\"F-2\",\"stock\":\"lots\"}}\n");
+	tmp_write_text("check-F-3.json", "{\"data\":{\"sku\":\"F-3\",\"stock\":");
+	tmp_write_text("check-F-4.json", "{\"data\":[{\"sku\":\"F-40\",\"stock\":1}]}\n");
+	p = tmp_path("items.json");
+	logp = tmp_path("main.log");
 	if (mock_start(&m, "main", "--items", p, "--log", logp, NULL) != 0 ||
 	    mock_start(&slow, "slow", "--items", p, "--check-delay-ms", "3000", NULL) != 0 ||
 	    mock_start(&dead, "dead", "--items", p, NULL) != 0) {
@@ -719,7 +559,7 @@ int main(void)
 	conf.n_suppliers = N_SUP;
 	conf.aggregate = AGG_SUM;
 
-	p = tpath("db.sqlite");
+	p = tmp_path("db.sqlite");
 	db = db_open(p, &e);
 	free(p);
 	if (!db) {
@@ -778,7 +618,7 @@ int main(void)
 	mock_stop(&slow);
 	for (int i = 0; i < N_SUP; i++)
 		sup_free(&sups[i]);
-	rm_tmpdir();
+	tmp_remove();
 	http_global_cleanup();
 	return tap_done();
 }

@@ -1,50 +1,25 @@
 /* test_http.c - src/feed/http against the mock supplier (tests/mock). */
 #include "config.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 #include <zlib.h>
 
 #include "feed/http.h"
 #include "tap.h"
+#include "testlib.h"
 
-static char tmpdir[512];
-static const char *mock_bin;
+static const char *tmpdir;
 
 /* ---- helpers ---- */
 
-static char *tpath(const char *name)
-{
-	return xasprintf("%s/%s", tmpdir, name);
-}
-
-static void write_file(const char *name, const void *data, size_t len)
-{
-	char *p = tpath(name);
-	FILE *f = fopen(p, "wb");
-
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-		fprintf(stderr, "cannot write %s\n", p);
-		exit(99);
-	}
-	free(p);
-}
-
 static void write_gz(const char *name, const char *const *members, int n)
 {
-	char *p = tpath(name);
+	char *p = tmp_path(name);
 	FILE *f = fopen(p, "wb");
 
 	if (!f)
@@ -68,116 +43,6 @@ static void write_gz(const char *name, const char *const *members, int n)
 	}
 	fclose(f);
 	free(p);
-}
-
-static void rm_tmpdir(void)
-{
-	DIR *d = opendir(tmpdir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		char *p;
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		p = tpath(e->d_name);
-		unlink(p);
-		free(p);
-	}
-	closedir(d);
-	rmdir(tmpdir);
-}
-
-struct mock {
-	pid_t pid;
-	int port;
-	char *name;
-};
-
-/* Starts the mock with the given extra arguments (NULL-terminated). */
-static int mock_start(struct mock *m, const char *name, ...)
-{
-	const char *argv[64];
-	char *pf = NULL;
-	int argc = 0, rc = -1;
-	va_list ap;
-	const char *a;
-
-	m->pid = -1;
-	m->port = 0;
-	m->name = xstrdup(name);
-	pf = xasprintf("%s/%s.port", tmpdir, name);
-	argv[argc++] = mock_bin;
-	argv[argc++] = "--port-file";
-	argv[argc++] = pf;
-	argv[argc++] = "--max-seconds";
-	argv[argc++] = "120";
-	va_start(ap, name);
-	while ((a = va_arg(ap, const char *)) != NULL && argc < 62)
-		argv[argc++] = a;
-	va_end(ap);
-	argv[argc] = NULL;
-
-	m->pid = fork();
-	if (m->pid < 0)
-		goto out;
-	if (m->pid == 0) {
-		execv(mock_bin, (char *const *)argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 500; i++) {
-		FILE *f = fopen(pf, "r");
-		int status;
-
-		if (f) {
-			if (fscanf(f, "%d", &m->port) == 1 && m->port > 0)
-				rc = 0;
-			fclose(f);
-			if (rc == 0)
-				break;
-		}
-		if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
-			m->pid = -1;
-			break;
-		}
-		struct timespec ts = { 0, 10 * 1000000L };
-		nanosleep(&ts, NULL);
-	}
-out:
-	if (rc != 0) {
-		fprintf(stderr, "# mock %s did not start\n", name);
-		if (m->pid > 0) {
-			kill(m->pid, SIGTERM);
-			waitpid(m->pid, NULL, 0);
-		}
-		m->pid = -1;
-		free(m->name);
-		m->name = NULL;
-	}
-	unlink(pf);
-	free(pf);
-	return rc;
-}
-
-static void mock_stop(struct mock *m)
-{
-	int status = 0;
-
-	if (m->pid > 0) {
-		kill(m->pid, SIGTERM);
-		waitpid(m->pid, &status, 0);
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			printf("# mock %s ended with status %d\n", m->name, status);
-	}
-	m->pid = -1;
-	free(m->name);
-	m->name = NULL;
-}
-
-static char *murl(const struct mock *m, const char *path)
-{
-	return xasprintf("http://127.0.0.1:%d%s", m->port, path);
 }
 
 struct collect {
@@ -230,24 +95,6 @@ static int get(struct http_client *hc, const char *url, struct collect *col,
 	http_result_clear(res);
 	err_clear(err);
 	return http_get(hc, url, &sink, res, err);
-}
-
-static char *read_log(const char *name)
-{
-	char *p = tpath(name);
-	char *s = file_read_all(p, NULL, NULL);
-
-	free(p);
-	return s ? s : xstrdup("");
-}
-
-static int count_substr(const char *s, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = s; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
 }
 
 static const char sample_json[] =
@@ -337,7 +184,7 @@ static void test_basic(void)
 	char big[20000];
 	const char *members[2] = { "hello ", "world\n" };
 
-	write_file("sample.json", sample_json, strlen(sample_json));
+	tmp_write("sample.json", sample_json, strlen(sample_json));
 	{
 		const char *one[1] = { sample_json };
 		write_gz("sample.json.gz", one, 1);
@@ -349,10 +196,10 @@ static void test_basic(void)
 		const char *one[1] = { big };
 		write_gz("big.txt.gz", one, 1);
 	}
-	write_file("bad.gz", "\x1f\x8b\x08\x00garbage-garbage-garbage", 27);
+	tmp_write("bad.gz", "\x1f\x8b\x08\x00garbage-garbage-garbage", 27);
 
 	if (mock_start(&m, "basic", "--generate", "25", "--root", tmpdir, "--gzip", "--log",
-	               (url = tpath("basic.log")), NULL) != 0) {
+	               (url = tmp_path("basic.log")), NULL) != 0) {
 		free(url);
 		ok(0, "mock started");
 		return;
@@ -361,7 +208,7 @@ static void test_basic(void)
 	sup_init(&sup);
 	hc = http_client_new(&sup, "test-suite");
 
-	url = murl(&m, "/items?page=1&limit=10");
+	url = mock_url(&m, "/items?page=1&limit=10");
 	ok(get(hc, url, &col, &res, &err) == 0, "page 1: GET succeeds (%s)", err.msg);
 	is_int(res.status, 200, "page 1: status 200");
 	is_int(res.attempts, 1, "page 1: one attempt");
@@ -372,7 +219,7 @@ static void test_basic(void)
 	ok(!strstr(buf_str(&col.body), "SKU-0000010"), "page 1: not the next page");
 	like(res.content_type, "application/json", "page 1: content type");
 	is_int(res.connects, 1, "page 1: one new connection");
-	want = murl(&m, "/items?page=2&limit=10");
+	want = mock_url(&m, "/items?page=2&limit=10");
 	is_str(res.link_next, want, "page 1: Link rel=next parsed");
 	free(want);
 	free(url);
@@ -382,13 +229,13 @@ static void test_basic(void)
 	is_int(res.connects, 0, "page 2: connection reused (keep-alive)");
 	like(buf_str(&col.body), "SKU-0000019", "page 2: items");
 	free(url);
-	url = murl(&m, "/items?page=3&limit=10");
+	url = mock_url(&m, "/items?page=3&limit=10");
 	ok(get(hc, url, &col, &res, &err) == 0, "page 3: GET succeeds");
 	ok(res.link_next == NULL, "page 3: last page has no Link next");
 	free(url);
 
 	/* the mock really sends gzip when asked: check with plain libcurl */
-	url = murl(&m, "/static/sample.json");
+	url = mock_url(&m, "/static/sample.json");
 	{
 		CURL *h = curl_easy_init();
 		struct curl_slist *hd = curl_slist_append(NULL, "Accept-Encoding: gzip");
@@ -398,7 +245,7 @@ static void test_basic(void)
 		curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fwrite);
 		{
-			char *rawp = tpath("raw.out");
+			char *rawp = tmp_path("raw.out");
 			FILE *f = fopen(rawp, "wb");
 			curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
 			ok(curl_easy_perform(h) == CURLE_OK, "raw libcurl GET of a static file");
@@ -418,25 +265,25 @@ static void test_basic(void)
 	is_int(res.bytes, (long long)strlen(sample_json), "gzip content-encoding: bytes after decoding");
 	free(url);
 
-	url = murl(&m, "/static/sample.json.gz");
+	url = mock_url(&m, "/static/sample.json.gz");
 	ok(get(hc, url, &col, &res, &err) == 0, ".gz file: GET succeeds (%s)", err.msg);
 	is_str(buf_str(&col.body), sample_json, ".gz file: inflated from the magic bytes");
 	like(res.content_type, "application/gzip", ".gz file: served as application/gzip");
 	free(url);
 
-	url = murl(&m, "/static/multi.gz");
+	url = mock_url(&m, "/static/multi.gz");
 	ok(get(hc, url, &col, &res, &err) == 0, "multi-member .gz: GET succeeds (%s)", err.msg);
 	is_str(buf_str(&col.body), "hello world\n", "multi-member .gz: all members inflated");
 	free(url);
 
-	url = murl(&m, "/static/bad.gz");
+	url = mock_url(&m, "/static/bad.gz");
 	ok(get(hc, url, &col, &res, &err) != 0, "corrupt .gz fails");
 	is_int(err.kind, ERRK_PERMANENT, "corrupt .gz: permanent");
 	like(err.msg, "gzip", "corrupt .gz: says gzip (%s)", err.msg);
 	like(err.msg, "/static/bad.gz", "corrupt .gz: names the URL");
 	free(url);
 
-	url = murl(&m, "/static/missing.json");
+	url = mock_url(&m, "/static/missing.json");
 	ok(get(hc, url, &col, &res, &err) != 0, "404 fails");
 	is_int(err.kind, ERRK_PERMANENT, "404: permanent");
 	is_int(res.attempts, 1, "404: not retried");
@@ -448,7 +295,7 @@ static void test_basic(void)
 
 	/* the consumer stops the transfer */
 	col.fail_after = 10;
-	url = murl(&m, "/items?page=1&limit=10");
+	url = mock_url(&m, "/items?page=1&limit=10");
 	ok(get(hc, url, &col, &res, &err) != 0, "sink error stops the transfer");
 	is_str(err.msg, "consumer says no", "sink error: the sink's message");
 	is_int(res.attempts, 1, "sink error: not retried");
@@ -467,7 +314,7 @@ static void test_basic(void)
 	/* size limits: on the wire, and after decompression */
 	sup.max_bytes = 100;
 	hc = http_client_new(&sup, NULL);
-	url = murl(&m, "/items?page=1&limit=10");
+	url = mock_url(&m, "/items?page=1&limit=10");
 	ok(get(hc, url, &col, &res, &err) != 0, "max_bytes: large response refused");
 	is_int(err.kind, ERRK_PERMANENT, "max_bytes: permanent");
 	like(err.msg, "larger than 100 bytes", "max_bytes: message (%s)", err.msg);
@@ -475,7 +322,7 @@ static void test_basic(void)
 	http_client_free(hc);
 	sup.max_bytes = 1000;
 	hc = http_client_new(&sup, NULL);
-	url = murl(&m, "/static/big.txt.gz");
+	url = mock_url(&m, "/static/big.txt.gz");
 	ok(get(hc, url, &col, &res, &err) != 0, "max_bytes: small .gz inflating past the limit refused");
 	like(err.msg, "larger than 1000 bytes", "max_bytes after inflate: message (%s)", err.msg);
 	ok(col.body.len <= 1000, "max_bytes after inflate: no more than the limit delivered");
@@ -483,7 +330,7 @@ static void test_basic(void)
 	http_client_free(hc);
 
 	mock_stop(&m);
-	log = read_log("basic.log");
+	log = tmp_read("basic.log");
 	like(log, "GET /items?page=1&limit=10 auth=- key=- accept-encoding=", "mock log: request line");
 	like(log, "gzip", "mock log: client offers gzip");
 	free(log);
@@ -507,7 +354,7 @@ static void auth_case(const char *label, const char *mock_flag, const char *mock
 		ok(0, "%s: mock started", label);
 		return;
 	}
-	url = murl(&m, path);
+	url = mock_url(&m, path);
 	hc = http_client_new(good, NULL);
 	ok(get(hc, url, &col, &res, &err) == 0, "%s: right credentials accepted (%s)", label, err.msg);
 	like(buf_str(&col.body), "SKU-0000002", "%s: body", label);
@@ -565,35 +412,35 @@ static void test_auth(void)
 	auth_case("query", "--require-query", "api_key=k&1", &good, &bad, "/items?page=1&limit=5");
 
 	/* the query key is not added twice when a next URL already carries it */
-	logp = tpath("query2.log");
+	logp = tmp_path("query2.log");
 	if (mock_start(&m, "query2", "--require-query", "api_key=k&1", "--generate", "3", "--log",
 	               logp, NULL) == 0) {
 		hc = http_client_new(&good, NULL);
-		url = murl(&m, "/items?limit=2&api_key=k%261");
+		url = mock_url(&m, "/items?limit=2&api_key=k%261");
 		ok(get(hc, url, &col, &res, &err) == 0, "query: URL already holding the key works (%s)",
 		   err.msg);
 		free(url);
 		http_client_free(hc);
 		mock_stop(&m);
-		log = read_log("query2.log");
+		log = tmp_read("query2.log");
 		is_int(count_substr(log, "api_key="), 1, "query: key sent once");
 		free(log);
 	}
 	free(logp);
 
 	/* the bearer token travels in the header */
-	logp = tpath("bearer2.log");
+	logp = tmp_path("bearer2.log");
 	if (mock_start(&m, "bearer2", "--generate", "1", "--log", logp, NULL) == 0) {
 		sup_init(&good);
 		good.auth.kind = AUTH_BEARER;
 		good.auth.token.value = (char *)"tok-123";
 		hc = http_client_new(&good, NULL);
-		url = murl(&m, "/items");
+		url = mock_url(&m, "/items");
 		get(hc, url, &col, &res, &err);
 		free(url);
 		http_client_free(hc);
 		mock_stop(&m);
-		log = read_log("bearer2.log");
+		log = tmp_read("bearer2.log");
 		like(log, "auth=Bearer tok-123 key=-", "bearer: Authorization header sent");
 		free(log);
 	}
@@ -628,10 +475,10 @@ static void test_retries(void)
 	sup_init(&sup);
 
 	/* 500 once, then fine */
-	if (mock_start(&m, "f500once", "--generate", "5", "--fail-status", "500", "--fail-count", "1",
-	               NULL) == 0) {
+	if (mock_start(&m, "f500once", "--generate", "5", "--fail-status", "500", "--fail-count",
+	               "1", NULL) == 0) {
 		hc = http_client_new(&sup, NULL);
-		url = murl(&m, "/items?page=1&limit=5");
+		url = mock_url(&m, "/items?page=1&limit=5");
 		ok(get(hc, url, &col, &res, &err) == 0, "500 then 200: succeeds (%s)", err.msg);
 		is_int(res.attempts, 2, "500 then 200: two attempts");
 		is_int(col.begins, 1, "500 then 200: error body not given to the sink");
@@ -648,7 +495,7 @@ static void test_retries(void)
 		sup.auth.param = (char *)"api_key";
 		sup.auth.token.value = (char *)"TOPSECRET";
 		hc = http_client_new(&sup, NULL);
-		url = murl(&m, "/items?page=1&limit=5");
+		url = mock_url(&m, "/items?page=1&limit=5");
 		ok(get(hc, url, &col, &res, &err) != 0, "500 always: fails");
 		is_int(err.kind, ERRK_TRANSIENT, "500 always: transient");
 		is_int(res.attempts, 3, "500 always: 1 + retries attempts");
@@ -667,7 +514,7 @@ static void test_retries(void)
 	if (mock_start(&m, "f429", "--generate", "5", "--fail-status", "429", "--fail-count", "1",
 	               "--retry-after", "1", NULL) == 0) {
 		hc = http_client_new(&sup, NULL);
-		url = murl(&m, "/items");
+		url = mock_url(&m, "/items");
 		t0 = time_mono_ms();
 		ok(get(hc, url, &col, &res, &err) == 0, "429 + Retry-After: succeeds (%s)", err.msg);
 		el = time_mono_ms() - t0;
@@ -680,11 +527,11 @@ static void test_retries(void)
 	}
 
 	/* Retry-After far in the future is capped by max_retry_wait_ms */
-	if (mock_start(&m, "f429cap", "--generate", "5", "--fail-status", "429", "--fail-count", "1",
-	               "--retry-after", "30", NULL) == 0) {
+	if (mock_start(&m, "f429cap", "--generate", "5", "--fail-status", "429", "--fail-count",
+	               "1", "--retry-after", "30", NULL) == 0) {
 		sup.max_retry_wait_ms = 200;
 		hc = http_client_new(&sup, NULL);
-		url = murl(&m, "/items");
+		url = mock_url(&m, "/items");
 		t0 = time_mono_ms();
 		ok(get(hc, url, &col, &res, &err) == 0, "Retry-After 30 capped: succeeds");
 		el = time_mono_ms() - t0;
@@ -699,7 +546,7 @@ static void test_retries(void)
 	if (mock_start(&m, "f503", "--generate", "5", "--fail-status", "503", "--fail-count", "1",
 	               "--ratelimit-reset", "1", NULL) == 0) {
 		hc = http_client_new(&sup, NULL);
-		url = murl(&m, "/items");
+		url = mock_url(&m, "/items");
 		t0 = time_mono_ms();
 		ok(get(hc, url, &col, &res, &err) == 0, "503 + X-Ratelimit-Reset: succeeds");
 		el = time_mono_ms() - t0;
@@ -710,10 +557,10 @@ static void test_retries(void)
 	}
 
 	/* Retry-After as an HTTP date (1 s resolution: now + 2 s waits 1..2 s) */
-	if (mock_start(&m, "f429date", "--generate", "5", "--fail-status", "429", "--fail-count", "1",
-	               "--retry-after-date", "2", NULL) == 0) {
+	if (mock_start(&m, "f429date", "--generate", "5", "--fail-status", "429", "--fail-count",
+	               "1", "--retry-after-date", "2", NULL) == 0) {
 		hc = http_client_new(&sup, NULL);
-		url = murl(&m, "/items");
+		url = mock_url(&m, "/items");
 		t0 = time_mono_ms();
 		ok(get(hc, url, &col, &res, &err) == 0, "Retry-After date: succeeds");
 		el = time_mono_ms() - t0;
@@ -729,10 +576,10 @@ static void test_retries(void)
 		sup.timeout_ms = 300;
 		sup.retries = 1;
 		hc = http_client_new(&sup, NULL);
-		url = murl(&m, "/items?page=1&limit=10");
+		url = mock_url(&m, "/items?page=1&limit=10");
 		ok(get(hc, url, &col, &res, &err) == 0, "delay on page 2 only: page 1 fine");
 		free(url);
-		url = murl(&m, "/items?page=2&limit=10");
+		url = mock_url(&m, "/items?page=2&limit=10");
 		t0 = time_mono_ms();
 		ok(get(hc, url, &col, &res, &err) != 0, "timeout: fails");
 		el = time_mono_ms() - t0;
@@ -751,7 +598,7 @@ static void test_retries(void)
 	if (mock_start(&m, "trunc", "--generate", "50", "--truncate-page", "1", NULL) == 0) {
 		sup.retries = 2;
 		hc = http_client_new(&sup, NULL);
-		url = murl(&m, "/items?page=1&limit=50");
+		url = mock_url(&m, "/items?page=1&limit=50");
 		ok(get(hc, url, &col, &res, &err) != 0, "truncated always: fails");
 		is_int(err.kind, ERRK_TRANSIENT, "truncated always: transient");
 		is_int(res.attempts, 3, "truncated always: retried");
@@ -765,7 +612,7 @@ static void test_retries(void)
 	if (mock_start(&m, "trunc1", "--generate", "50", "--truncate-page", "1", "--truncate-count",
 	               "1", NULL) == 0) {
 		hc = http_client_new(&sup, NULL);
-		url = murl(&m, "/items?page=1&limit=50");
+		url = mock_url(&m, "/items?page=1&limit=50");
 		ok(get(hc, url, &col, &res, &err) == 0, "truncated once: succeeds (%s)", err.msg);
 		is_int(res.attempts, 2, "truncated once: two attempts");
 		is_int(col.begins, 2, "truncated once: begin() called again");
@@ -781,7 +628,7 @@ static void test_retries(void)
 	/* empty 200 body */
 	if (mock_start(&m, "empty", "--generate", "5", "--empty-body", NULL) == 0) {
 		hc = http_client_new(&sup, NULL);
-		url = murl(&m, "/items");
+		url = mock_url(&m, "/items");
 		ok(get(hc, url, &col, &res, &err) == 0, "empty body: succeeds");
 		is_int(col.begins, 1, "empty body: begin() still called once");
 		is_int(res.bytes, 0, "empty body: 0 bytes");
@@ -830,7 +677,7 @@ static void test_cancel(void)
 	sup.timeout_ms = 20000;
 	hc = http_client_new(&sup, NULL);
 	http_client_set_cancel(hc, cancel_after, NULL);
-	url = murl(&m, "/items");
+	url = mock_url(&m, "/items");
 	t0 = time_mono_ms();
 	cancel_deadline = t0 + 200;
 	ok(get(hc, url, &col, &res, &err) != 0, "cancel: hanging transfer stopped");
@@ -926,9 +773,9 @@ static void test_relative_link(void)
 		return;
 	sup_init(&sup);
 	hc = http_client_new(&sup, NULL);
-	url = murl(&m, "/items?offset=0&limit=2");
+	url = mock_url(&m, "/items?offset=0&limit=2");
 	ok(get(hc, url, &col, &res, &err) == 0, "relative Link: GET succeeds");
-	want = murl(&m, "/items?offset=2&limit=2");
+	want = mock_url(&m, "/items?offset=2&limit=2");
 	is_str(res.link_next, want, "relative Link: resolved against the request URL");
 	free(want);
 	free(url);
@@ -954,9 +801,9 @@ static void test_post(void)
 	struct error err = { 0 };
 	char *url, *logp, *log, *itemsp;
 
-	write_file("post-items.json", items, strlen(items));
-	itemsp = tpath("post-items.json");
-	logp = tpath("post.log");
+	tmp_write("post-items.json", items, strlen(items));
+	itemsp = tmp_path("post-items.json");
+	logp = tmp_path("post.log");
 	if (mock_start(&m, "post", "--items", itemsp, "--log", logp, "--require-bearer", "tok",
 	               NULL) != 0) {
 		ok(0, "post: mock started");
@@ -968,7 +815,7 @@ static void test_post(void)
 	sup.auth.kind = AUTH_BEARER;
 	sup.auth.token.value = (char *)"tok";
 	hc = http_client_new(&sup, NULL);
-	url = murl(&m, "/check");
+	url = mock_url(&m, "/check");
 
 	ok(http_post_buf(hc, url, body, strlen(body), "application/json", &out, &res, &err) == 0,
 	   "post: succeeds (%s)", err.msg);
@@ -989,14 +836,14 @@ static void test_post(void)
 
 	/* the same client does a GET afterwards: no body, no POST content type */
 	free(url);
-	url = murl(&m, "/check/A-1");
+	url = mock_url(&m, "/check/A-1");
 	ok(http_get_buf(hc, url, &out, &res, &err) == 0, "post then get: GET works (%s)", err.msg);
 	like(buf_str(&out), "\"stock\":7", "post then get: answer");
 	http_result_clear(&res);
 
 	/* the server refuses another content type: 415, not retried */
 	free(url);
-	url = murl(&m, "/check");
+	url = mock_url(&m, "/check");
 	ok(http_post_buf(hc, url, body, strlen(body), "text/plain", &out, &res, &err) != 0,
 	   "post: wrong content type refused");
 	is_int(res.status, 415, "post: 415");
@@ -1031,7 +878,7 @@ static void test_post(void)
 	http_client_free(hc);
 	mock_stop(&m);
 
-	log = read_log("post.log");
+	log = tmp_read("post.log");
 	like(log, "POST /check auth=Bearer tok key=- accept-encoding=", "post log: auth sent with POST");
 	like(log, "content-type=application/json body={\"skus\":[\"B 2\",\"A-1\",\"nope\"]}\n",
 	     "post log: content type and body received");
@@ -1057,14 +904,14 @@ static void test_post(void)
 	free(logp);
 
 	/* retries: the body is sent again on each attempt */
-	itemsp = tpath("post-items.json");
-	logp = tpath("post503.log");
-	if (mock_start(&m, "post503", "--items", itemsp, "--log", logp, "--check-fail-status", "503",
-	               NULL) == 0) {
+	itemsp = tmp_path("post-items.json");
+	logp = tmp_path("post503.log");
+	if (mock_start(&m, "post503", "--items", itemsp, "--log", logp, "--check-fail-status",
+	               "503", NULL) == 0) {
 		sup_init(&sup);
 		sup.retries = 2;
 		hc = http_client_new(&sup, NULL);
-		url = murl(&m, "/check");
+		url = mock_url(&m, "/check");
 		ok(http_post_buf(hc, url, body, strlen(body), "application/json", &out, &res, &err) != 0,
 		   "post 503: fails");
 		is_int(err.kind, ERRK_TRANSIENT, "post 503: transient");
@@ -1073,7 +920,7 @@ static void test_post(void)
 		http_client_free(hc);
 		mock_stop(&m);
 		free(url);
-		log = read_log("post503.log");
+		log = tmp_read("post503.log");
 		is_int(count_substr(log, "body={\"skus\":[\"B 2\",\"A-1\",\"nope\"]}"), 3,
 		       "post 503: the body went with every attempt");
 		free(log);
@@ -1086,29 +933,141 @@ static void test_post(void)
 	buf_free(&out);
 }
 
+/* http_post_ex: extra request headers go out with the POST, the final
+ * answer's Retry-After and error body come back, malformed header lines are
+ * refused before sending, and no_redirects makes a 3xx final. */
+static void test_post_ex(void)
+{
+	static const char body[] = "{\"events\":[]}";
+	static const char *const headers[] = { "webhook-id: evt_1_2",
+	                                        "webhook-timestamp: 1700000000",
+	                                        "webhook-signature: v1,abc=", NULL };
+	static const char *const bad[][2] = {
+		{ "webhook-id evt_1_2", NULL },       /* no colon */
+		{ ": evt_1_2", NULL },                /* no name */
+		{ "X-A: 1\r\nX-Evil: 2", NULL },      /* a line break */
+		{ "X A: 1", NULL },                   /* a blank in the name */
+	};
+	struct http_post_opts opts = { headers, false };
+	struct mock m;
+	struct supplier_conf sup;
+	struct http_client *hc;
+	struct buf out = BUF_INIT;
+	struct http_result res = { 0 };
+	struct error err = { 0 };
+	char *url, *redir, *logp, *storep, *log;
+
+	storep = tmp_path("postex-store.log");
+	logp = tmp_path("postex.log");
+	if (mock_start(&m, "postex", "--generate", "3", "--store-log", storep, "--store-fail-count",
+	               "1", "--retry-after", "7", "--log", logp, NULL) != 0) {
+		ok(0, "post_ex: mock started");
+		free(storep);
+		free(logp);
+		return;
+	}
+	sup_init(&sup);
+	sup.retries = 0;
+	hc = http_client_new(&sup, NULL);
+	url = mock_url(&m, "/store/events");
+	redir = mock_url(&m, "/redirect/store/events");
+
+	/* the store answers 503 with Retry-After: 7 first; no retries here */
+	ok(http_post_buf_ex(hc, url, body, strlen(body), "application/json", &opts, &out, &res,
+	                    &err) != 0, "post_ex: the first POST fails");
+	is_int(res.status, 503, "post_ex: 503");
+	is_int(res.attempts, 1, "post_ex: not retried with retries = 0");
+	is_int(res.retry_after_ms, 7000, "post_ex: Retry-After reported in ms");
+	is_str(res.error_body, "{\"success\":false,\"message\":\"simulated failure: HTTP 503\"}",
+	       "post_ex: the error body reported");
+	like(err.msg, "POST http://127.0.0.1:", "post_ex: the message names the request (%s)",
+	     err.msg);
+	http_result_clear(&res);
+
+	err_clear(&err);
+	ok(http_post_buf_ex(hc, url, body, strlen(body), "application/json", &opts, &out, &res,
+	                    &err) == 0, "post_ex: the second POST succeeds (%s)", err.msg);
+	is_int(res.status, 200, "post_ex: 200");
+	is_int(res.retry_after_ms, -1, "post_ex: no Retry-After is -1");
+	ok(res.error_body == NULL, "post_ex: no error body on success");
+	is_str(buf_str(&out), "{\"received\":true}", "post_ex: the answer in the buffer");
+	http_result_clear(&res);
+
+	ok(http_post_ex(hc, url, body, strlen(body), "application/json", &opts, NULL, &res,
+	                &err) == 0, "post_ex: no sink: the answer is dropped (%s)", err.msg);
+	is_int(res.bytes, 17, "post_ex: no sink: the answer was still read");
+	http_result_clear(&res);
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct http_post_opts b = { bad[i], false };
+
+		err_clear(&err);
+		ok(http_post_buf_ex(hc, url, body, strlen(body), "application/json", &b, &out, &res,
+		                    &err) != 0 && err.kind == ERRK_CONFIG,
+		   "post_ex: malformed header %zu refused", i + 1);
+		like(err.msg, "extra request header 1 ", "post_ex: says which (%s)", err.msg);
+		ok(!strstr(err.msg, "evt_1_2") && !strstr(err.msg, "X-Evil"),
+		   "post_ex: the header's text is not in the message");
+		is_int(res.attempts, 0, "post_ex: nothing sent");
+		http_result_clear(&res);
+	}
+
+	/* a redirect: final with no_redirects, followed (as a GET) without */
+	opts.no_redirects = true;
+	ok(http_post_buf_ex(hc, redir, body, strlen(body), "application/json", &opts, &out, &res,
+	                    &err) != 0, "post_ex: no_redirects: a 302 fails");
+	is_int(res.status, 302, "post_ex: no_redirects: status 302");
+	is_int(err.kind, ERRK_PERMANENT, "post_ex: no_redirects: permanent");
+	like(err.msg, "HTTP 302", "post_ex: no_redirects: message (%s)", err.msg);
+	http_result_clear(&res);
+	opts.no_redirects = false;
+	ok(http_post_buf_ex(hc, redir, body, strlen(body), "application/json", &opts, &out, &res,
+	                    &err) != 0 && res.status == 404,
+	   "post_ex: without no_redirects the 302 is followed (a GET: 404 here)");
+	http_result_clear(&res);
+	free(redir);
+	redir = mock_url(&m, "/redirect/items");
+	ok(http_get_buf(hc, redir, &out, &res, &err) == 0 && res.status == 200,
+	   "post_ex: GETs follow redirects afterwards (%s)", err.msg);
+	http_result_clear(&res);
+	http_client_free(hc);
+	mock_stop(&m);
+
+	log = tmp_read("postex-store.log");
+	is_int(count_substr(log, "\"webhook-id\":\"evt_1_2\""), 3,
+	       "post_ex store: webhook-id on each of the three POSTs");
+	like(log, "\"webhook-timestamp\":\"1700000000\"", "post_ex store: webhook-timestamp");
+	like(log, "\"webhook-signature\":\"v1,abc=\"", "post_ex store: webhook-signature");
+	like(log, "\"content-type\":\"application/json\"", "post_ex store: the content type too");
+	free(log);
+	log = tmp_read("postex.log");
+	is_int(count_substr(log, "POST /store/events "), 3,
+	       "post_ex log: refused requests never reached the server");
+	is_int(count_substr(log, "POST /redirect/store/events "), 2,
+	       "post_ex log: two redirected POSTs");
+	is_int(count_substr(log, "GET /store/events "), 1,
+	       "post_ex log: only the one without no_redirects was followed");
+	free(log);
+	free(url);
+	free(redir);
+	free(storep);
+	free(logp);
+	buf_free(&out);
+}
+
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	char *tmpl;
-
 	setenv("NO_PROXY", "127.0.0.1,localhost", 1);
 	setenv("no_proxy", "127.0.0.1,localhost", 1);
 	http_global_init();
 	test_url_helpers();
 
-	mock_bin = getenv("MOCK_SUPPLIER");
-	if (!mock_bin || access(mock_bin, X_OK) != 0) {
+	if (!mock_bin()) {
 		printf("# MOCK_SUPPLIER not set or not executable: skipping the server tests\n");
 		http_global_cleanup();
 		return tap_done();
 	}
-	tmpl = xasprintf("%s/dropstock-http-XXXXXX", str_empty(base) ? "/tmp" : base);
-	if (!mkdtemp(tmpl)) {
-		printf("Bail out! mkdtemp: %s\n", strerror(errno));
-		return 99;
-	}
-	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
-	free(tmpl);
+	tmpdir = tmp_make("test_http");
 
 	test_basic();
 	test_auth();
@@ -1117,8 +1076,9 @@ int main(void)
 	test_protocols();
 	test_relative_link();
 	test_post();
+	test_post_ex();
 
-	rm_tmpdir();
+	tmp_remove();
 	http_global_cleanup();
 	return tap_done();
 }

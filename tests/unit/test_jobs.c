@@ -7,7 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,35 +21,11 @@
 #include "store/db.h"
 #include "store/store.h"
 #include "tap.h"
+#include "testlib.h"
 
-static char tmpdir[256];
-static char dbpath[512];
+static char *dbpath;
 
 /* ---- helpers ---- */
-
-static int64_t q_int(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v = -999;
-
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK) {
-		printf("# prepare failed: %s: %s\n", sql, sqlite3_errmsg(db_handle(db)));
-		return -999;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static int64_t q_intf(struct db *db, const char *fmt, long long arg)
-{
-	char *sql = xasprintf(fmt, arg);
-	int64_t v = q_int(db, sql);
-
-	free(sql);
-	return v;
-}
 
 /* The text of column col of run id, in a static buffer ("" when NULL). */
 static const char *run_text(struct db *db, const char *col, int64_t id)
@@ -66,14 +42,6 @@ static const char *run_text(struct db *db, const char *col, int64_t id)
 	}
 	free(sql);
 	return out;
-}
-
-static void exec_ok(struct db *db, const char *sql)
-{
-	struct error e;
-
-	if (db_exec(db, sql, &e) < 0)
-		printf("# exec failed: %s\n", e.msg);
 }
 
 static int64_t add_supplier(struct db *db, const char *slug)
@@ -94,13 +62,13 @@ static int64_t add_supplier(struct db *db, const char *slug)
 
 static int64_t queued_count(struct db *db, int64_t sup)
 {
-	return q_intf(db, "SELECT count(*) FROM sync_runs WHERE supplier_id = %lld"
-	                  " AND status = 'queued'", (long long)sup);
+	return q_int(db, "SELECT count(*) FROM sync_runs WHERE supplier_id = %lld"
+	                 " AND status = 'queued'", (long long)sup);
 }
 
 static void clear_runs(struct db *db)
 {
-	exec_ok(db, "DELETE FROM sync_runs");
+	q_exec(db, "DELETE FROM sync_runs");
 }
 
 static int64_t backoff_list[] = { 1000, 5000 };
@@ -155,10 +123,10 @@ static void test_enqueue(struct db *db, int64_t a, int64_t b, int64_t c)
 	is_str(run_text(db, "status", id1), "queued", "queued");
 	is_str(run_text(db, "kind", id1), "full", "kind full");
 	is_str(run_text(db, "\"trigger\"", id1), "daemon", "trigger kept");
-	is_int(q_intf(db, "SELECT attempt FROM sync_runs WHERE id = %lld", id1), 1, "attempt 1");
-	ok(q_intf(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %lld", id1) >= t0,
+	is_int(q_int(db, "SELECT attempt FROM sync_runs WHERE id = %" PRId64, id1), 1, "attempt 1");
+	ok(q_int(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %" PRId64, id1) >= t0,
 	   "due now");
-	ok(q_intf(db, "SELECT retry_of IS NULL FROM sync_runs WHERE id = %lld", id1) == 1,
+	ok(q_int(db, "SELECT retry_of IS NULL FROM sync_runs WHERE id = %" PRId64, id1) == 1,
 	   "not a retry");
 
 	rc = jobs_enqueue(db, a, SYNC_FULL, "cli", 0, &id2, &e);
@@ -175,8 +143,8 @@ static void test_enqueue(struct db *db, int64_t a, int64_t b, int64_t c)
 	rc = jobs_enqueue(db, b, SYNC_FULL, "daemon", 0, &id3, &e);
 	is_int(rc, ENQUEUE_REPLACED, "a full replaces the queued delta");
 	ok(id3 > 0, "as a new run");
-	is_int(q_intf(db, "SELECT count(*) FROM sync_runs WHERE supplier_id = %lld"
-	                  " AND kind = 'delta'", (long long)b), 0,
+	is_int(q_int(db, "SELECT count(*) FROM sync_runs WHERE supplier_id = %lld"
+	                 " AND kind = 'delta'", (long long)b), 0,
 	       "the delta row is gone (nothing ran)");
 	is_int(queued_count(db, b), 1, "one queued run for the supplier");
 	is_str(run_text(db, "kind", id3), "full", "and it is the full one");
@@ -187,15 +155,15 @@ static void test_enqueue(struct db *db, int64_t a, int64_t b, int64_t c)
 	later = time_now_ms() + 3600000;
 	rc = jobs_enqueue(db, c, SYNC_FULL, "daemon", later, &id1, &e);
 	is_int(rc, ENQUEUE_ADDED, "a run due in an hour");
-	is_int(q_intf(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %lld", id1), later,
+	is_int(q_int(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %" PRId64, id1), later,
 	       "due at not_before");
 	rc = jobs_enqueue(db, c, SYNC_FULL, "cli", 0, &id2, &e);
 	is_int(rc, ENQUEUE_DUPLICATE, "run-now on it is a duplicate");
-	ok(q_intf(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %lld", id1) <= time_now_ms(),
+	ok(q_int(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %" PRId64, id1) <= time_now_ms(),
 	   "which brings the queued run forward");
 	rc = jobs_enqueue(db, c, SYNC_FULL, "cli", later, &id2, &e);
 	is_int(rc, ENQUEUE_DUPLICATE, "a later one");
-	ok(q_intf(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %lld", id1) <= time_now_ms(),
+	ok(q_int(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %" PRId64, id1) <= time_now_ms(),
 	   "does not push it back");
 
 	/* unknown supplier */
@@ -258,9 +226,9 @@ static void test_claim(struct db *db, int64_t a, int64_t b, int64_t c, int64_t d
 	is_int(job.attempt, 1, "attempt");
 	is_str(job.trigger, "cli", "trigger");
 	is_str(run_text(db, "status", ida), "running", "marked running");
-	is_int(q_intf(db, "SELECT pid FROM sync_runs WHERE id = %lld", ida), getpid(),
+	is_int(q_int(db, "SELECT pid FROM sync_runs WHERE id = %" PRId64, ida), getpid(),
 	       "with this pid");
-	ok(q_intf(db, "SELECT heartbeat_at FROM sync_runs WHERE id = %lld", ida) >= now,
+	ok(q_int(db, "SELECT heartbeat_at FROM sync_runs WHERE id = %" PRId64, ida) >= now,
 	   "and a heartbeat");
 
 	rc = jobs_claim(db, now, &job, &e);
@@ -313,13 +281,13 @@ static void test_after_run(struct db *db, int64_t a, int64_t b)
 	t1 = time_now_ms();
 	is_int(rc, 1, "a transient failure is retried");
 	ok(next_at >= t0 + 1000 && next_at <= t1 + 1000, "after the first backoff (1 s)");
-	retry = q_intf(db, "SELECT id FROM sync_runs WHERE status = 'queued' AND supplier_id = %lld",
-	               (long long)a);
+	retry = q_int(db, "SELECT id FROM sync_runs WHERE status = 'queued' AND supplier_id = %lld",
+	              (long long)a);
 	ok(retry > 0 && retry != first, "as a new queued row");
-	is_int(q_intf(db, "SELECT attempt FROM sync_runs WHERE id = %lld", retry), 2, "attempt 2");
-	is_int(q_intf(db, "SELECT retry_of FROM sync_runs WHERE id = %lld", retry), first,
+	is_int(q_int(db, "SELECT attempt FROM sync_runs WHERE id = %" PRId64, retry), 2, "attempt 2");
+	is_int(q_int(db, "SELECT retry_of FROM sync_runs WHERE id = %" PRId64, retry), first,
 	       "retry_of the failed run");
-	is_int(q_intf(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %lld", retry), next_at,
+	is_int(q_int(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %" PRId64, retry), next_at,
 	       "due at next_at");
 	is_str(run_text(db, "kind", retry), "full", "same kind");
 	is_str(run_text(db, "\"trigger\"", retry), "daemon", "same trigger");
@@ -347,7 +315,7 @@ static void test_after_run(struct db *db, int64_t a, int64_t b)
 	rc = jobs_claim(db, next_at, &job, &e);
 	is_int(rc, 1, "claim try 3");
 	is_int(job.attempt, 3, "attempt 3");
-	is_int(q_intf(db, "SELECT retry_of FROM sync_runs WHERE id = %lld", job.run_id), id,
+	is_int(q_int(db, "SELECT retry_of FROM sync_runs WHERE id = %" PRId64, job.run_id), id,
 	       "chained to try 2");
 	fake_sync(db, &job, "failed", "aaa: timeout");
 	report_set(&rep, job.run_id, "failed", ERRK_TRANSIENT, "aaa: timeout");
@@ -479,7 +447,7 @@ static void test_never_started(struct db *db, int64_t a)
 	report_set(&rep, 0, "busy", ERRK_BUSY, "supplier 'aaa' is already being synced");
 	rc = jobs_after_run(db, &c, &job, &rep, &next_at, &e);
 	is_int(rc, 0, "busy: no retry");
-	is_int(q_intf(db, "SELECT count(*) FROM sync_runs WHERE id = %lld", job.run_id), 0,
+	is_int(q_int(db, "SELECT count(*) FROM sync_runs WHERE id = %" PRId64, job.run_id), 0,
 	       "busy: the claimed run is dropped (nothing ran)");
 	is_int(q_int(db, "SELECT count(*) FROM sync_runs"), 0, "busy: no row left");
 
@@ -491,7 +459,7 @@ static void test_never_started(struct db *db, int64_t a)
 	is_int(rc, 0, "config: no retry");
 	is_str(run_text(db, "status", job.run_id), "failed", "config: the claimed run is failed");
 	like(run_text(db, "error", job.run_id), "no delta source", "with the error");
-	ok(q_intf(db, "SELECT finished_at FROM sync_runs WHERE id = %lld", job.run_id) > 0,
+	ok(q_int(db, "SELECT finished_at FROM sync_runs WHERE id = %" PRId64, job.run_id) > 0,
 	   "and finished");
 
 	/* a transient failure before the run started is retried */
@@ -526,7 +494,7 @@ static void test_retry_merges(struct db *db, int64_t a)
 	rc = jobs_after_run(db, &c, &job, &rep, &next_at, &e);
 	is_int(rc, 1, "a delta's retry behind a queued full");
 	is_int(queued_count(db, a), 1, "is covered by the full: one queued run");
-	is_int(q_intf(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %lld", full), next_at,
+	is_int(q_int(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %" PRId64, full), next_at,
 	       "next_at is the full's due time");
 	like(run_text(db, "error", job.run_id), "covered by run", "the failed run says so");
 	clear_runs(db);
@@ -553,7 +521,7 @@ static void test_recover(struct db *db, int64_t a, int64_t b, int64_t d)
 	runs_begin(db, a, "full", "daemon", false, &run_dead, &e);
 	sql = xasprintf("UPDATE sync_runs SET pid = %ld, heartbeat_at = %lld WHERE id = %lld",
 	                (long)child, (long long)(time_now_ms() - 3723000), (long long)run_dead);
-	exec_ok(db, sql);
+	q_exec(db, sql);
 	free(sql);
 	runs_begin(db, b, "delta", "daemon", false, &run_alive, &e);   /* this process, fresh */
 
@@ -565,22 +533,22 @@ static void test_recover(struct db *db, int64_t a, int64_t b, int64_t d)
 	like(run_text(db, "error", run_dead), sql, "naming the process and the heartbeat age");
 	free(sql);
 	like(run_text(db, "error", run_dead), "retry 2 of 3", "and its retry");
-	ok(q_intf(db, "SELECT finished_at FROM sync_runs WHERE id = %lld", run_dead) > 0,
+	ok(q_int(db, "SELECT finished_at FROM sync_runs WHERE id = %" PRId64, run_dead) > 0,
 	   "finished");
-	retry = q_intf(db, "SELECT id FROM sync_runs WHERE status = 'queued' AND supplier_id = %lld",
-	               (long long)a);
+	retry = q_int(db, "SELECT id FROM sync_runs WHERE status = 'queued' AND supplier_id = %lld",
+	              (long long)a);
 	ok(retry > 0, "a retry is queued");
-	is_int(q_intf(db, "SELECT attempt FROM sync_runs WHERE id = %lld", retry), 2, "attempt 2");
-	is_int(q_intf(db, "SELECT retry_of FROM sync_runs WHERE id = %lld", retry), run_dead,
+	is_int(q_int(db, "SELECT attempt FROM sync_runs WHERE id = %" PRId64, retry), 2, "attempt 2");
+	is_int(q_int(db, "SELECT retry_of FROM sync_runs WHERE id = %" PRId64, retry), run_dead,
 	       "retry_of the interrupted run");
-	ok(q_intf(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %lld", retry) <= now,
+	ok(q_int(db, "SELECT next_attempt_at FROM sync_runs WHERE id = %" PRId64, retry) <= now,
 	   "due now");
 	is_str(run_text(db, "status", run_alive), "running", "a live process's run is left alone");
 
 	/* a live pid whose heartbeat is stale and whose lock is free */
 	sql = xasprintf("UPDATE sync_runs SET heartbeat_at = %lld WHERE id = %lld",
 	                (long long)(time_now_ms() - 120000), (long long)run_alive);
-	exec_ok(db, sql);
+	q_exec(db, sql);
 	free(sql);
 	fd = sync_lock(dbpath, "bee", false, &e);
 	rc = jobs_recover(db, &c, time_now_ms(), &e);
@@ -596,7 +564,7 @@ static void test_recover(struct db *db, int64_t a, int64_t b, int64_t d)
 	runs_begin(db, d, "full", "cli", false, &run_locked, &e);
 	sql = xasprintf("UPDATE sync_runs SET pid = %ld WHERE id = %lld", (long)child,
 	                (long long)run_locked);
-	exec_ok(db, sql);
+	q_exec(db, sql);
 	free(sql);
 	fd = sync_lock(dbpath, "dee", false, &e);
 	rc = jobs_recover(db, &c, time_now_ms(), &e);
@@ -605,9 +573,9 @@ static void test_recover(struct db *db, int64_t a, int64_t b, int64_t d)
 	sync_unlock(fd);
 
 	/* the last attempt is not retried */
-	exec_ok(db, "DELETE FROM sync_runs WHERE status = 'queued'");
+	q_exec(db, "DELETE FROM sync_runs WHERE status = 'queued'");
 	sql = xasprintf("UPDATE sync_runs SET attempt = 3 WHERE id = %lld", (long long)run_locked);
-	exec_ok(db, sql);
+	q_exec(db, sql);
 	free(sql);
 	rc = jobs_recover(db, &c, time_now_ms(), &e);
 	is_int(rc, 1, "a dead run on its last attempt is recovered");
@@ -617,21 +585,11 @@ static void test_recover(struct db *db, int64_t a, int64_t b, int64_t d)
 
 	/* fresh and alive, nothing to do */
 	runs_begin(db, a, "full", "daemon", false, &run_stale, &e);
-	exec_ok(db, "DELETE FROM sync_runs WHERE status = 'queued'");
+	q_exec(db, "DELETE FROM sync_runs WHERE status = 'queued'");
 	rc = jobs_recover(db, &c, time_now_ms(), &e);
 	is_int(rc, 0, "nothing else to recover");
 	ok(sqlite3_get_autocommit(db_handle(db)), "no transaction left open");
 	clear_runs(db);
-}
-
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -1;
-	fputs(text, f);
-	return fclose(f);
 }
 
 /* The whole handoff with the real sync: claim, sync_supplier on the
@@ -644,8 +602,8 @@ static void test_with_sync(struct db *db)
 	struct sync_report rep;
 	struct error e;
 	struct job job;
-	char *feed = xasprintf("%s/fff.json", tmpdir);
-	char *file = xasprintf("%s/fff.conf", tmpdir);
+	char *feed = tmp_path("fff.json");
+	char *file = tmp_path("fff.conf");
 	char *text;
 	int64_t sup, id, next_at;
 	int rc, fd;
@@ -653,10 +611,11 @@ static void test_with_sync(struct db *db)
 	conf_init(&c);
 	clear_runs(db);
 	memset(&s, 0, sizeof(s));
-	write_file(feed, "{\"items\": [{\"sku\": \"F-1\", \"qty\": 4}, {\"sku\": \"F-2\", \"qty\": 0}]}");
+	tmp_write_text("fff.json",
+	               "{\"items\": [{\"sku\": \"F-1\", \"qty\": 4}, {\"sku\": \"F-2\", \"qty\": 0}]}");
 	text = xasprintf("slug = \"fff\";\nsource = {\n  url = \"file://%s\";\n  format = \"json\";\n"
 	                 "  map = { items = \"items\"; sku = \"sku\"; stock = \"qty\"; };\n};\n", feed);
-	write_file(file, text);
+	tmp_write_text("fff.conf", text);
 	free(text);
 	if (conf_load_supplier(file, &s, &e) != 0) {
 		ok(0, "supplier file loads: %s", e.msg);
@@ -679,7 +638,7 @@ static void test_with_sync(struct db *db)
 	is_int(rc, 0, "sync: no retry after success");
 	is_str(run_text(db, "status", id), "succeeded", "sync: the row succeeded");
 	is_str(run_text(db, "error", id), "", "sync: without an error");
-	is_int(q_intf(db, "SELECT seen FROM sync_runs WHERE id = %lld", id), 2, "sync: counted");
+	is_int(q_int(db, "SELECT seen FROM sync_runs WHERE id = %" PRId64, id), 2, "sync: counted");
 	is_int(q_int(db, "SELECT count(*) FROM sync_runs"), 1, "sync: one row, no other recorded");
 
 	/* someone holds the lock between claim and sync: skipped */
@@ -778,27 +737,14 @@ static void test_two_claimers(struct db *db)
 	clear_runs(db);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
 	struct error e;
 	struct db *db;
 	int64_t a, b, c, d, ee;
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_jobs.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	snprintf(dbpath, sizeof(dbpath), "%s/dropstock.db", tmpdir);
+	tmp_make("test_jobs");
+	dbpath = tmp_path("dropstock.db");
 	http_global_init();
 	db = db_open(dbpath, &e);
 	ok(db != NULL, "database opens");
@@ -821,6 +767,7 @@ int main(void)
 		db_close(db);
 	}
 	http_global_cleanup();
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmp_remove();
+	free(dbpath);
 	return tap_done();
 }

@@ -25,6 +25,7 @@
 #include "store/db.h"
 #include "store/store.h"
 #include "tap.h"
+#include "testlib.h"
 
 /* "whsec_" + base64 of 32 bytes 0x01..0x20 */
 #define SECRET "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
@@ -139,45 +140,11 @@ static void store_reset(unsigned status, const char *answer, const char *retry_a
 
 /* ---- fixtures ---- */
 
-static char dir[256];
+static const char *dir;
 static struct db *db;
 static struct conf conf;
 static char url[128];            /* the test store */
 static char ev_url[128], cmd[1024], secret_value[256];
-
-static void sql(const char *s)
-{
-	struct error e = { 0 };
-
-	if (db_exec(db, s, &e) != 0)
-		printf("# sql failed: %s\n", e.msg);
-}
-
-static int64_t sql_int(const char *q)
-{
-	sqlite3_stmt *st;
-	int64_t v = -1;
-
-	if (sqlite3_prepare_v2(db_handle(db), q, -1, &st, NULL) != SQLITE_OK)
-		return -2;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static char *sql_text(const char *q)
-{
-	sqlite3_stmt *st;
-	char *v = NULL;
-
-	if (sqlite3_prepare_v2(db_handle(db), q, -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		v = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
-}
 
 static int64_t add_event(int64_t product, const char *kind, int64_t created)
 {
@@ -187,7 +154,7 @@ static int64_t add_event(int64_t product, const char *kind, int64_t created)
 	if (outbox_add(db, kind, product, payload, created, &e) != 0)
 		printf("# outbox_add: %s\n", e.msg);
 	free(payload);
-	return sql_int("SELECT MAX(id) FROM outbox");
+	return q_int(db, "SELECT MAX(id) FROM outbox");
 }
 
 static void events_conf(const char *u, const char *c, int batch)
@@ -210,7 +177,7 @@ static void events_conf(const char *u, const char *c, int batch)
 
 static void clear_outbox(void)
 {
-	sql("DELETE FROM outbox");
+	q_exec(db, "DELETE FROM outbox");
 }
 
 /* ids of the events in request i's body, as "1,2,3". */
@@ -261,15 +228,6 @@ static enum sig_result verify(struct request *q, const char *secret)
 	return signature_verify(&wh, req_header, q, q->body, q->len, ts * 1000, &e);
 }
 
-static char *read_file_text(const char *name)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	char *s = file_read_all(path, NULL, NULL);
-
-	free(path);
-	return s;
-}
-
 /* ---- tests ---- */
 
 static void test_batching_and_order(int64_t now)
@@ -293,7 +251,7 @@ static void test_batching_and_order(int64_t now)
 	{
 		char *q = xasprintf("UPDATE outbox SET next_attempt_at = %" PRId64 " WHERE id = %" PRId64,
 		                    now + 60000, ids[0]);
-		sql(q);
+		q_exec(db, q);
 		free(q);
 	}
 	is_int(outbox_deliver(db, &conf, now, &p, &e), 0, "pass with product 1 held back");
@@ -310,7 +268,7 @@ static void test_batching_and_order(int64_t now)
 	like(store.req[0].ctype, "application/json", "Content-Type is JSON");
 	ok(store.req[0].ts && llabs(atoll(store.req[0].ts) - now / 1000) <= 2,
 	   "webhook-timestamp is Unix seconds of the send");
-	is_int(sql_int("SELECT COUNT(*) FROM outbox WHERE product_id = 1 AND delivered_at IS NULL"), 3,
+	is_int(q_int(db, "SELECT COUNT(*) FROM outbox WHERE product_id = 1 AND delivered_at IS NULL"), 3,
 	       "product 1's events all wait");
 	is_int(p.next_due_at, now + 60000, "next due: the held-back first event of product 1");
 
@@ -326,8 +284,8 @@ static void test_batching_and_order(int64_t now)
 	is_str(s, "5", "then 5");
 	free(s);
 	is_int(p.next_due_at, 0, "nothing pending");
-	is_int(sql_int("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL"), 0, "all delivered");
-	ok(sql_int("SELECT MIN(delivered_at) FROM outbox") >= now, "delivered_at recorded");
+	is_int(q_int(db, "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL"), 0, "all delivered");
+	ok(q_int(db, "SELECT MIN(delivered_at) FROM outbox") >= now, "delivered_at recorded");
 
 	/* the body holds the stored payloads with the id spliced in */
 	like(store.req[1].body, "{\"events\":[{\"id\":5,\"event\":\"back_in_stock\",\"product\":1}]}",
@@ -394,12 +352,12 @@ static void test_signature(int64_t now)
 	/* a broken whsec_ secret is a configuration error, and nothing is sent */
 	snprintf(secret_value, sizeof(secret_value), "whsec_!!!");
 	store_reset(200, "{}", NULL);
-	sql("UPDATE outbox SET delivered_at = NULL");
+	q_exec(db, "UPDATE outbox SET delivered_at = NULL");
 	is_int(outbox_deliver(db, &conf, now, &p, &e), -1, "bad whsec_ secret fails the pass");
 	is_int(e.kind, ERRK_CONFIG, "as a configuration error");
 	like(e.msg, "events.secret", "naming the option");
 	is_int(store.n, 0, "nothing sent");
-	is_int(sql_int("SELECT attempts FROM outbox"), 0, "no attempt counted");
+	is_int(q_int(db, "SELECT attempts FROM outbox"), 0, "no attempt counted");
 	snprintf(secret_value, sizeof(secret_value), "%s", SECRET);
 }
 
@@ -417,15 +375,15 @@ static void test_failure_backoff(int64_t now)
 	is_int(outbox_deliver(db, &conf, now, &p, &e), 0, "a failing store is not an error");
 	is_int(p.delivered, 0, "nothing delivered");
 	is_int(p.failed, 1, "one failed attempt");
-	is_int(sql_int("SELECT attempts FROM outbox"), 1, "attempts 1");
-	s = sql_text("SELECT last_error FROM outbox");
+	is_int(q_int(db, "SELECT attempts FROM outbox"), 1, "attempts 1");
+	s = q_str(db, "SELECT last_error FROM outbox");
 	like(s, "HTTP 503: {\"error\":\"down for maintenance\"}", "last_error: status and body start");
 	free(s);
-	next = sql_int("SELECT next_attempt_at FROM outbox");
+	next = q_int(db, "SELECT next_attempt_at FROM outbox");
 	ok(next >= now + 800 && next <= now + 1200 + 3000,
 	   "first backoff: 1 s +-20%% (got %+" PRId64 " ms)", next - now);
 	is_int(p.next_due_at, next, "next_due_at is the rescheduled attempt");
-	is_int(sql_int("SELECT delivered_at IS NULL AND dead = 0 FROM outbox"), 1, "still pending");
+	is_int(q_int(db, "SELECT delivered_at IS NULL AND dead = 0 FROM outbox"), 1, "still pending");
 
 	/* not due yet: no request */
 	store_reset(503, "busy", NULL);
@@ -435,28 +393,28 @@ static void test_failure_backoff(int64_t now)
 	/* second failure: twice the first backoff */
 	t = next;
 	is_int(outbox_deliver(db, &conf, t, &p, &e), 0, "second attempt");
-	next = sql_int("SELECT next_attempt_at FROM outbox");
-	is_int(sql_int("SELECT attempts FROM outbox"), 2, "attempts 2");
+	next = q_int(db, "SELECT next_attempt_at FROM outbox");
+	is_int(q_int(db, "SELECT attempts FROM outbox"), 2, "attempts 2");
 	ok(next - t >= 1600 && next - t <= 2400 + 3000, "second backoff: 2 s +-20%% (got %" PRId64 ")",
 	   next - t);
-	s = sql_text("SELECT last_error FROM outbox");
+	s = q_str(db, "SELECT last_error FROM outbox");
 	is_str(s, "HTTP 503: busy", "last_error updated");
 	free(s);
 
 	/* backoff capped by max_backoff (8 s) */
-	sql("UPDATE outbox SET attempts = 30");
+	q_exec(db, "UPDATE outbox SET attempts = 30");
 	t = next;
 	outbox_deliver(db, &conf, t, &p, &e);
-	next = sql_int("SELECT next_attempt_at FROM outbox");
+	next = q_int(db, "SELECT next_attempt_at FROM outbox");
 	ok(next - t >= 6400 && next - t <= 9600 + 3000, "backoff capped at max_backoff (got %" PRId64 ")",
 	   next - t);
 
 	/* Retry-After larger than the backoff wins */
-	sql("UPDATE outbox SET attempts = 0");
+	q_exec(db, "UPDATE outbox SET attempts = 0");
 	store_reset(429, "slow down", "120");
 	t = next;
 	outbox_deliver(db, &conf, t, &p, &e);
-	next = sql_int("SELECT next_attempt_at FROM outbox");
+	next = q_int(db, "SELECT next_attempt_at FROM outbox");
 	ok(next - t >= 120000 && next - t <= 125000, "Retry-After: 120 honoured (got %" PRId64 ")",
 	   next - t);
 
@@ -464,8 +422,8 @@ static void test_failure_backoff(int64_t now)
 	store_reset(200, "{}", NULL);
 	outbox_deliver(db, &conf, next, &p, &e);
 	is_int(p.delivered, 1, "delivered once the store is back");
-	is_int(sql_int("SELECT attempts FROM outbox"), 1, "attempts kept");
-	is_int(sql_int("SELECT id FROM outbox WHERE delivered_at IS NOT NULL"), id, "the same event");
+	is_int(q_int(db, "SELECT attempts FROM outbox"), 1, "attempts kept");
+	is_int(q_int(db, "SELECT id FROM outbox WHERE delivered_at IS NOT NULL"), id, "the same event");
 
 	/* a failed POST ends the pass: the rest are put off, untried */
 	clear_outbox();
@@ -478,10 +436,10 @@ static void test_failure_backoff(int64_t now)
 	is_int(store.n, 1, "one POST, then the pass stops");
 	is_int(p.failed, 1, "one failed");
 	is_int(p.deferred, 2, "two put off");
-	is_int(sql_int("SELECT SUM(attempts) FROM outbox"), 1, "the put-off events have no attempt");
-	is_int(sql_int("SELECT COUNT(DISTINCT next_attempt_at) FROM outbox"), 1,
+	is_int(q_int(db, "SELECT SUM(attempts) FROM outbox"), 1, "the put-off events have no attempt");
+	is_int(q_int(db, "SELECT COUNT(DISTINCT next_attempt_at) FROM outbox"), 1,
 	       "all wait for the same time");
-	ok(sql_int("SELECT MIN(next_attempt_at) FROM outbox") > now, "and that time is later");
+	ok(q_int(db, "SELECT MIN(next_attempt_at) FROM outbox") > now, "and that time is later");
 
 	/* connection refused: the curl error is recorded */
 	clear_outbox();
@@ -489,7 +447,7 @@ static void test_failure_backoff(int64_t now)
 	add_event(1, "out_of_stock", now);
 	is_int(outbox_deliver(db, &conf, now, &p, &e), 0, "pass against a closed port");
 	is_int(p.failed, 1, "connection failure counts as failed attempt");
-	s = sql_text("SELECT last_error FROM outbox");
+	s = q_str(db, "SELECT last_error FROM outbox");
 	ok(s && *s && !strstr(s, "HTTP"), "last_error holds the curl error: %s", s ? s : "(null)");
 	free(s);
 }
@@ -511,7 +469,7 @@ static void test_give_up_and_retry(int64_t now)
 	is_int(p.failed, 1, "the young one is rescheduled");
 	{
 		char *q = xasprintf("SELECT dead FROM outbox WHERE id = %" PRId64, old);
-		is_int(sql_int(q), 1, "dead = 1");
+		is_int(q_int(db, "%s", q), 1, "dead = 1");
 		free(q);
 	}
 	/* a dead event does not hold back later events of its product */
@@ -519,7 +477,7 @@ static void test_give_up_and_retry(int64_t now)
 	store_reset(200, "{}", NULL);
 	is_int(outbox_deliver(db, &conf, now, &p, &e), 0, "pass after the dead one");
 	is_int(p.delivered, 1, "the later event of the dead one's product is delivered");
-	is_int(p.next_due_at, sql_int("SELECT next_attempt_at FROM outbox WHERE product_id = 2"),
+	is_int(p.next_due_at, q_int(db, "SELECT next_attempt_at FROM outbox WHERE product_id = 2"),
 	       "next due: the young event; dead ones do not count");
 
 	/* retry revives: pending now, attempts kept */
@@ -527,19 +485,19 @@ static void test_give_up_and_retry(int64_t now)
 	is_int(outbox_retry(db, 0, &e), 1, "retry --all-dead: one event");
 	{
 		char *q = xasprintf("SELECT dead || ',' || attempts FROM outbox WHERE id = %" PRId64, old);
-		char *s = sql_text(q);
+		char *s = q_str(db, "%s", q);
 		is_str(s, "0,1", "revived with its attempts kept");
 		free(s);
 		free(q);
 		q = xasprintf("SELECT next_attempt_at FROM outbox WHERE id = %" PRId64, old);
-		ok(llabs(sql_int(q) - time_now_ms()) < 5000, "due now");
+		ok(llabs(q_int(db, "%s", q) - time_now_ms()) < 5000, "due now");
 		free(q);
 	}
 	store_reset(200, "{}", NULL);
 	is_int(outbox_deliver(db, &conf, time_now_ms(), &p, &e), 0, "pass after retry");
 	{
 		char *q = xasprintf("SELECT delivered_at IS NOT NULL FROM outbox WHERE id = %" PRId64, old);
-		is_int(sql_int(q), 1, "the revived event is delivered");
+		is_int(q_int(db, "%s", q), 1, "the revived event is delivered");
 		free(q);
 	}
 	is_int(outbox_retry(db, old, &e), 0, "retrying a delivered event changes nothing");
@@ -583,8 +541,8 @@ static void test_list(int64_t now)
 	add_event(1, "out_of_stock", now - 3000);
 	add_event(2, "back_in_stock", now - 2000);
 	add_event(99, "stock_changed", now - 1000);
-	sql("UPDATE outbox SET dead = 1 WHERE product_id = 2");
-	sql("UPDATE outbox SET delivered_at = 1 WHERE product_id = 1");
+	q_exec(db, "UPDATE outbox SET dead = 1 WHERE product_id = 2");
+	q_exec(db, "UPDATE outbox SET delivered_at = 1 WHERE product_id = 1");
 	memset(&l, 0, sizeof(l));
 	is_int(outbox_list(db, &q, list_cb, &l, &e), 0, "list all");
 	is_str(l.states, "pending,dead,delivered", "newest first, with states");
@@ -627,14 +585,14 @@ static void test_command(int64_t now)
 	add_event(1, "back_in_stock", now);
 	is_int(outbox_deliver(db, &conf, now, &p, &e), 0, "command pass");
 	is_int(p.delivered, 3, "three delivered by the command");
-	s = read_file_text("out");
+	s = tmp_read("out");
 	is_str(s,
 	       "{\"id\":1,\"event\":\"out_of_stock\",\"product\":1}\n"
 	       "{\"id\":2,\"event\":\"back_in_stock\",\"product\":2}\n"
 	       "{\"id\":3,\"event\":\"back_in_stock\",\"product\":1}\n",
 	       "the command got each event's JSON on stdin, in order");
 	free(s);
-	s = read_file_text("env");
+	s = tmp_read("env");
 	is_str(s, "1 out_of_stock\n2 back_in_stock\n3 back_in_stock\n",
 	       "DROPSTOCK_EVENT_ID and _KIND in the environment");
 	free(s);
@@ -645,10 +603,10 @@ static void test_command(int64_t now)
 	add_event(1, "out_of_stock", now);
 	is_int(outbox_deliver(db, &conf, now, &p, &e), 0, "failing command pass");
 	is_int(p.failed, 1, "failed");
-	s = sql_text("SELECT last_error FROM outbox");
+	s = q_str(db, "SELECT last_error FROM outbox");
 	like(s, "status 3: store said no", "last_error: exit status and output");
 	free(s);
-	ok(sql_int("SELECT next_attempt_at FROM outbox") > now, "rescheduled");
+	ok(q_int(db, "SELECT next_attempt_at FROM outbox") > now, "rescheduled");
 
 	/* a failure holds back the product's later events in the same batch */
 	clear_outbox();
@@ -661,11 +619,12 @@ static void test_command(int64_t now)
 	is_int(outbox_deliver(db, &conf, now, &p, &e), 0, "mixed pass");
 	is_int(p.delivered, 1, "one delivered");
 	is_int(p.failed, 1, "one failed");
-	s = read_file_text("out2");
+	s = tmp_read("out2");
 	is_str(s, "{\"id\":3,\"event\":\"out_of_stock\",\"product\":2}\n",
 	       "only the other product's event ran");
 	free(s);
-	is_int(sql_int("SELECT attempts FROM outbox WHERE id = 2"), 0, "the held-back event has no attempt");
+	is_int(q_int(db, "SELECT attempts FROM outbox WHERE id = 2"), 0,
+	       "the held-back event has no attempt");
 
 	/* timeout: killed */
 	clear_outbox();
@@ -675,7 +634,7 @@ static void test_command(int64_t now)
 	t0 = time_mono_ms();
 	is_int(outbox_deliver(db, &conf, now, &p, &e), 0, "slow command pass");
 	ok(time_mono_ms() - t0 < 5000, "the slow command was killed at the timeout");
-	s = sql_text("SELECT last_error FROM outbox");
+	s = q_str(db, "SELECT last_error FROM outbox");
 	like(s, "did not finish", "last_error says it timed out");
 	free(s);
 
@@ -721,7 +680,7 @@ static void test_busy_stop_notarget(int64_t now)
 	events_conf(NULL, NULL, 50);
 	is_int(outbox_deliver(db, &conf, now, &p, &e), 0, "no target");
 	ok(p.no_target, "no_target reported");
-	is_int(sql_int("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL"), 1,
+	is_int(q_int(db, "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL"), 1,
 	       "events stay pending");
 }
 
@@ -731,25 +690,21 @@ int main(void)
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *info;
 	struct error e = { 0 };
-	char *path, *rm;
+	char *path;
 	int64_t now = time_now_ms();
-	const char *tmp = getenv("TMPDIR");
 
 	http_global_init();
-	snprintf(dir, sizeof(dir), "%s/test_outbox.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		printf("Bail out! mkdtemp: %s\n", strerror(errno));
-		return 1;
-	}
-	path = xasprintf("%s/db.sqlite", dir);
+	dir = tmp_make("test_outbox");
+	path = tmp_path("db.sqlite");
 	db = db_open(path, &e);
 	free(path);
 	if (!db) {
 		printf("Bail out! %s\n", e.msg);
 		return 1;
 	}
-	sql("INSERT INTO products (id, sku, name) VALUES (1, 'P-1', 'one'), (2, 'P-2', 'two'),"
-	    " (3, 'P-3', 'three'), (7, 'P-7', 'seven'), (8, 'P-8', 'eight'), (9, 'P-9', 'nine')");
+	q_exec(db, "INSERT INTO products (id, sku, name) VALUES (1, 'P-1', 'one'),"
+	           " (2, 'P-2', 'two'), (3, 'P-3', 'three'), (7, 'P-7', 'seven'),"
+	           " (8, 'P-8', 'eight'), (9, 'P-9', 'nine')");
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
@@ -776,10 +731,7 @@ int main(void)
 	MHD_stop_daemon(d);
 	store_reset(200, "", NULL);
 	db_close(db);
-	rm = xasprintf("rm -rf '%s'", dir);
-	if (system(rm) != 0)
-		printf("# could not remove %s\n", dir);
-	free(rm);
+	tmp_remove();
 	http_global_cleanup();
 	return tap_done();
 }

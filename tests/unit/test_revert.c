@@ -16,51 +16,11 @@
 #include "store/db.h"
 #include "store/store.h"
 #include "tap.h"
+#include "testlib.h"
 
-static char tmpdir[256];
-static char dbpath[512];
+static char *dbpath;
 
 /* ---- helpers ---- */
-
-static int64_t q_int(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v = -999;
-
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK) {
-		printf("# prepare failed: %s: %s\n", sql, sqlite3_errmsg(db_handle(db)));
-		return -999;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static int64_t q_intf(struct db *db, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static int64_t q_intf(struct db *db, const char *fmt, ...)
-{
-	va_list ap;
-	char *sql;
-	int64_t v;
-
-	va_start(ap, fmt);
-	sql = xvasprintf(fmt, ap);
-	va_end(ap);
-	v = q_int(db, sql);
-	free(sql);
-	return v;
-}
-
-static int64_t link_stock(struct db *db, const char *sku)
-{
-	return q_intf(db, "SELECT supplier_stock FROM supplier_links WHERE supplier_sku = '%s'", sku);
-}
-
-static int64_t product_stock(struct db *db, const char *sku)
-{
-	return q_intf(db, "SELECT stock FROM products WHERE sku = '%s'", sku);
-}
 
 /* Counts of every table a revert may write, to prove a dry run wrote nothing. */
 static char *snapshot(struct db *db)
@@ -194,7 +154,7 @@ static void test_set_links(struct fixture *f)
 	int64_t log0, out0;
 
 	put(f, SRC_FULL, 0, "A-6", 12, f->t0);
-	is_int(link_stock(f->db, "A-6"), 12, "A-6 starts at 12");
+	is_int(q_link_stock(f->db, "A-6"), 12, "A-6 starts at 12");
 	log0 = q_int(f->db, "SELECT count(*) FROM stock_log");
 	out0 = q_int(f->db, "SELECT count(*) FROM outbox");
 
@@ -211,17 +171,17 @@ static void test_set_links(struct fixture *f)
 	is_int(n.changed, 1, "one change (the repeat is unchanged, the missing link skipped)");
 	is_int(n.seen, 2, "two links found");
 	is_int(n.zeroed, 0, "nothing counted as zeroed");
-	is_int(link_stock(f->db, "A-6"), 3, "A-6 set to 3");
+	is_int(q_link_stock(f->db, "A-6"), 3, "A-6 set to 3");
 	is_int(q_int(f->db, "SELECT raw_stock FROM supplier_links WHERE supplier_sku = 'A-6'"), 12,
 	       "the raw figure is kept");
-	is_int(product_stock(f->db, "P-6"), 3, "its product recomputed");
+	is_int(q_product_stock(f->db, "P-6"), 3, "its product recomputed");
 	is_int(q_int(f->db, "SELECT count(*) FROM stock_log") - log0, 1, "one stock_log row");
 	is_int(q_int(f->db, "SELECT prev_stock * 100 + new_stock FROM stock_log "
 	                    "ORDER BY id DESC LIMIT 1"), 1203, "logged 12 -> 3");
 	is_int(q_int(f->db, "SELECT source = 'manual' FROM stock_log ORDER BY id DESC LIMIT 1"), 1,
 	       "logged with the context's source");
 	is_int(q_int(f->db, "SELECT count(*) FROM outbox") - out0, 1, "one event");
-	is_int(q_int(f->db, "SELECT payload LIKE '%\"source\":\"manual\"%' FROM outbox "
+	is_int(q_int(f->db, "SELECT payload LIKE '%%\"source\":\"manual\"%%' FROM outbox "
 	                    "ORDER BY id DESC LIMIT 1"), 1, "the event says manual");
 
 	/* zero_as_of: a link synced after it is left alone */
@@ -232,7 +192,7 @@ static void test_set_links(struct fixture *f)
 	stocks[0] = 4;
 	ok(engine_set_links(&c, ids, stocks, 1, &n, &e) == 0, "set_links with zero_as_of");
 	is_int(n.stale, 1, "a link synced after zero_as_of counts stale");
-	is_int(link_stock(f->db, "A-6"), 9, "and keeps its newer value");
+	is_int(q_link_stock(f->db, "A-6"), 9, "and keeps its newer value");
 
 	/* a negative value is a caller bug: nothing is written */
 	c = make_ctx(f, SRC_MANUAL, 0);
@@ -242,7 +202,7 @@ static void test_set_links(struct fixture *f)
 	ok(engine_set_links(&c, ids, stocks, 2, NULL, &e) < 0, "negative value refused");
 	is_int(e.kind, ERRK_INTERNAL, "as an internal error");
 	like(e.msg, "A-6", "naming the SKU");
-	is_int(link_stock(f->db, "A-6"), 9, "the batch was rolled back");
+	is_int(q_link_stock(f->db, "A-6"), 9, "the batch was rolled back");
 	ok(sqlite3_get_autocommit(db_handle(f->db)), "no transaction left open");
 
 	/* dry run: reports, writes nothing */
@@ -252,7 +212,7 @@ static void test_set_links(struct fixture *f)
 	stocks[0] = 1;
 	ok(engine_set_links(&c, ids, stocks, 1, &n, &e) == 0, "dry run");
 	is_int(n.changed, 1, "dry run counts the change");
-	is_int(link_stock(f->db, "A-6"), 9, "dry run wrote nothing");
+	is_int(q_link_stock(f->db, "A-6"), 9, "dry run wrote nothing");
 
 	/* engine_zero_links still works through the shared path */
 	c = make_ctx(f, SRC_FULL, 0);
@@ -260,7 +220,7 @@ static void test_set_links(struct fixture *f)
 	ok(engine_zero_links(&c, ids, 1, &n, &e) == 0, "zero_links");
 	is_int(n.zeroed, 1, "zeroed counted");
 	is_int(n.seen + n.changed, 0, "zeroing counts neither seen nor changed");
-	is_int(link_stock(f->db, "A-6"), 0, "A-6 zeroed");
+	is_int(q_link_stock(f->db, "A-6"), 0, "A-6 zeroed");
 	is_int(q_int(f->db, "SELECT raw_stock FROM supplier_links WHERE supplier_sku = 'A-6'"), 0,
 	       "zeroing sets the raw figure to 0");
 }
@@ -293,7 +253,7 @@ static void test_revert(struct fixture *f)
 	end_run(f, r2);
 	/* a webhook after run 2 */
 	put(f, SRC_WEBHOOK, 0, "A-3", 40, f->t0 + 3000);
-	is_int(product_stock(f->db, "P-1"), 0, "P-1 out of stock after run 2");
+	is_int(q_product_stock(f->db, "P-1"), 0, "P-1 out of stock after run 2");
 
 	/* dry run: the report, and nothing written */
 	before = snapshot(f->db);
@@ -336,31 +296,31 @@ static void test_revert(struct fixture *f)
 	is_int(r.events, 3, "3 events");
 	revert_report_free(&r);
 
-	is_int(link_stock(f->db, "A-1"), 10, "A-1 restored to 10");
-	is_int(link_stock(f->db, "A-2"), 20, "A-2 restored to 20");
-	is_int(link_stock(f->db, "A-3"), 40, "A-3 keeps the newer 40");
-	is_int(link_stock(f->db, "A-4"), 7, "A-4 keeps its first value");
-	is_int(link_stock(f->db, "A-5"), 5, "A-5 restored to 5 (the first row's prev)");
-	is_int(product_stock(f->db, "P-1"), 10, "P-1 back in stock");
-	is_int(product_stock(f->db, "P-5"), 5, "P-5 recomputed");
+	is_int(q_link_stock(f->db, "A-1"), 10, "A-1 restored to 10");
+	is_int(q_link_stock(f->db, "A-2"), 20, "A-2 restored to 20");
+	is_int(q_link_stock(f->db, "A-3"), 40, "A-3 keeps the newer 40");
+	is_int(q_link_stock(f->db, "A-4"), 7, "A-4 keeps its first value");
+	is_int(q_link_stock(f->db, "A-5"), 5, "A-5 restored to 5 (the first row's prev)");
+	is_int(q_product_stock(f->db, "P-1"), 10, "P-1 back in stock");
+	is_int(q_product_stock(f->db, "P-5"), 5, "P-5 recomputed");
 
 	/* recorded as a run */
-	is_int(q_intf(f->db, "SELECT count(*) FROM sync_runs WHERE id = %lld AND kind = 'revert' "
-	                     "AND reverts = %lld AND status = 'succeeded' AND \"trigger\" = 'cli' "
-	                     "AND finished_at IS NOT NULL", (long long)rv, (long long)r2), 1,
+	is_int(q_int(f->db, "SELECT count(*) FROM sync_runs WHERE id = %lld AND kind = 'revert' "
+	                    "AND reverts = %lld AND status = 'succeeded' AND \"trigger\" = 'cli' "
+	                    "AND finished_at IS NOT NULL", (long long)rv, (long long)r2), 1,
 	       "sync_runs: kind revert, reverts run 2, succeeded, trigger cli");
-	is_int(q_intf(f->db, "SELECT changed * 100 + stale * 10 + seen FROM sync_runs WHERE id = %lld",
-	              (long long)rv), 315, "its counts: 3 changed, 1 stale, 5 seen");
-	is_int(q_intf(f->db, "SELECT count(*) FROM stock_log WHERE run_id = %lld AND source = 'manual'",
-	              (long long)rv), 3, "3 stock_log rows, source manual, with the revert's run id");
+	is_int(q_int(f->db, "SELECT changed * 100 + stale * 10 + seen FROM sync_runs WHERE id = %lld",
+	             (long long)rv), 315, "its counts: 3 changed, 1 stale, 5 seen");
+	is_int(q_int(f->db, "SELECT count(*) FROM stock_log WHERE run_id = %lld AND source = 'manual'",
+	             (long long)rv), 3, "3 stock_log rows, source manual, with the revert's run id");
 	/* events */
-	is_int(q_intf(f->db, "SELECT count(*) FROM outbox WHERE id > %lld", (long long)out0), 3,
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox WHERE id > %lld", (long long)out0), 3,
 	       "3 events queued");
-	is_int(q_intf(f->db, "SELECT count(*) FROM outbox WHERE id > %lld AND kind = 'back_in_stock' "
-	                     "AND payload LIKE '%%\"product_sku\":\"P-1\"%%'", (long long)out0), 1,
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox WHERE id > %lld AND kind = 'back_in_stock' "
+	                    "AND payload LIKE '%%\"product_sku\":\"P-1\"%%'", (long long)out0), 1,
 	       "P-1 back_in_stock");
-	is_int(q_intf(f->db, "SELECT count(*) FROM outbox WHERE id > %lld AND "
-	                     "payload LIKE '%%\"source\":\"manual\"%%'", (long long)out0), 3,
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox WHERE id > %lld AND "
+	                    "payload LIKE '%%\"source\":\"manual\"%%'", (long long)out0), 3,
 	       "every event says manual");
 	ok(sqlite3_get_autocommit(db_handle(f->db)), "no transaction left open");
 
@@ -379,10 +339,10 @@ static void test_revert(struct fixture *f)
 	ok(engine_revert(f->db, &f->conf, rv, false, &r, &e) == 0, "revert the revert");
 	is_int(r.n_restored, 3, "3 restored");
 	revert_report_free(&r);
-	is_int(link_stock(f->db, "A-1"), 0, "A-1 back to run 2's 0");
-	is_int(link_stock(f->db, "A-2"), 25, "A-2 back to 25");
-	is_int(link_stock(f->db, "A-5"), 8, "A-5 back to 8");
-	is_int(link_stock(f->db, "A-3"), 40, "A-3 untouched");
+	is_int(q_link_stock(f->db, "A-1"), 0, "A-1 back to run 2's 0");
+	is_int(q_link_stock(f->db, "A-2"), 25, "A-2 back to 25");
+	is_int(q_link_stock(f->db, "A-5"), 8, "A-5 back to 8");
+	is_int(q_link_stock(f->db, "A-3"), 40, "A-3 untouched");
 }
 
 static void test_removed_link(struct fixture *f)
@@ -439,14 +399,14 @@ static void test_refusals(struct fixture *f)
 	is_int(e.kind, ERRK_BUSY, "as busy");
 	like(e.msg, "acme", "naming the supplier");
 	revert_report_free(&r);
-	is_int(link_stock(f->db, "A-1"), 33, "nothing restored");
+	is_int(q_link_stock(f->db, "A-1"), 33, "nothing restored");
 	ok(engine_revert(f->db, &f->conf, id, true, &r, &e) == 0, "a dry run needs no lock");
 	is_int(r.n_restored, 1, "and reports the restore");
 	revert_report_free(&r);
 	sync_unlock(fd);
 	ok(engine_revert(f->db, &f->conf, id, false, &r, &e) == 0, "after the lock is free");
 	revert_report_free(&r);
-	is_int(link_stock(f->db, "A-1"), 0, "restored");
+	is_int(q_link_stock(f->db, "A-1"), 0, "restored");
 
 	/* a supplier no longer configured is reverted by its slug */
 	id = begin_run(f);
@@ -454,8 +414,8 @@ static void test_refusals(struct fixture *f)
 	end_run(f, id);
 	ok(engine_revert(f->db, NULL, id, false, &r, &e) == 0, "revert without a configuration");
 	revert_report_free(&r);
-	is_int(link_stock(f->db, "A-1"), 0, "restored");
-	is_int(q_int(f->db, "SELECT payload LIKE '%\"supplier\":\"acme\"%' FROM outbox "
+	is_int(q_link_stock(f->db, "A-1"), 0, "restored");
+	is_int(q_int(f->db, "SELECT payload LIKE '%%\"supplier\":\"acme\"%%' FROM outbox "
 	                    "ORDER BY id DESC LIMIT 1"), 1, "its event names the supplier");
 }
 
@@ -472,7 +432,7 @@ static void test_race(struct fixture *f)
 
 	/* engine_set_links_if itself */
 	l6 = q_int(f->db, "SELECT id FROM supplier_links WHERE supplier_sku = 'A-6'");
-	last = q_intf(f->db, "SELECT max(id) FROM stock_log WHERE link_id = %lld", (long long)l6);
+	last = q_int(f->db, "SELECT max(id) FROM stock_log WHERE link_id = %lld", (long long)l6);
 	put(f, SRC_WEBHOOK, 0, "A-6", 13, time_now_ms());
 	c = make_ctx(f, SRC_MANUAL, 0);
 	memset(&n, 0, sizeof(n));
@@ -480,12 +440,12 @@ static void test_race(struct fixture *f)
 	ok(engine_set_links_if(&c, &l6, &stock, &last, 1, &n, &e) == 0, "set_links_if");
 	is_int(n.stale, 1, "a link with a newer history row counts stale");
 	is_int(n.changed, 0, "and is not changed");
-	is_int(link_stock(f->db, "A-6"), 13, "it keeps the newer value");
-	last = q_intf(f->db, "SELECT max(id) FROM stock_log WHERE link_id = %lld", (long long)l6);
+	is_int(q_link_stock(f->db, "A-6"), 13, "it keeps the newer value");
+	last = q_int(f->db, "SELECT max(id) FROM stock_log WHERE link_id = %lld", (long long)l6);
 	memset(&n, 0, sizeof(n));
 	ok(engine_set_links_if(&c, &l6, &stock, &last, 1, &n, &e) == 0, "set_links_if, current");
 	is_int(n.changed, 1, "with the current last row it is set");
-	is_int(link_stock(f->db, "A-6"), 2, "to 2");
+	is_int(q_link_stock(f->db, "A-6"), 2, "to 2");
 
 	/* inside engine_revert */
 	id = begin_run(f);
@@ -508,43 +468,16 @@ static void test_race(struct fixture *f)
 	   r.newer[0].newer_source[0] == '\0' && r.newer[0].current == 77,
 	   "listed as changed while reverting, with its value now");
 	revert_report_free(&r);
-	is_int(link_stock(f->db, "A-6"), 77, "its newer value stands");
-	is_int(link_stock(f->db, "A-3"), 40, "A-3 restored");
-}
-
-/* ---- cleanup ---- */
-
-static void cleanup(void)
-{
-	const char *suffix[] = { "", "-wal", "-shm" };
-	char *p;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(suffix); i++) {
-		p = xasprintf("%s%s", dbpath, suffix[i]);
-		unlink(p);
-		free(p);
-	}
-	p = xasprintf("%s/locks/acme.lock", tmpdir);
-	unlink(p);
-	free(p);
-	p = xasprintf("%s/locks", tmpdir);
-	rmdir(p);
-	free(p);
-	rmdir(tmpdir);
+	is_int(q_link_stock(f->db, "A-6"), 77, "its newer value stands");
+	is_int(q_link_stock(f->db, "A-3"), 40, "A-3 restored");
 }
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
 	struct fixture f;
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_revert.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	snprintf(dbpath, sizeof(dbpath), "%s/dropstock.db", tmpdir);
+	tmp_make("test_revert");
+	dbpath = tmp_path("dropstock.db");
 	if (fixture_open(&f) == 0) {
 		test_set_links(&f);
 		test_revert(&f);
@@ -555,6 +488,7 @@ int main(void)
 		ok(0, "fixture opens");
 	}
 	db_close(f.db);
-	cleanup();
+	tmp_remove();
+	free(dbpath);
 	return tap_done();
 }

@@ -16,13 +16,13 @@
 #include "store/db.h"
 #include "store/store.h"
 #include "tap.h"
+#include "testlib.h"
 
 #define SECRET "It's a Secret to Everybody"
 #define T2 1767225600000LL        /* 2026-01-01T00:00:00Z */
 #define T2_ISO "2026-01-01T00:00:00Z"
 
-static char tmpdir[256];
-static char dbpath[512];
+static char *dbpath;
 
 /* ---- request headers ---- */
 
@@ -65,54 +65,6 @@ static void hdr_clear(struct headers *h)
 	for (i = 0; i < h->n; i++)
 		free(h->value[i]);
 	memset(h, 0, sizeof(*h));
-}
-
-/* ---- the database ---- */
-
-static int64_t q_int(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v = -999;
-
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK) {
-		printf("# prepare failed: %s: %s\n", sql, sqlite3_errmsg(db_handle(db)));
-		return -999;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static char *q_str(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	char *v = NULL;
-
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		v = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
-}
-
-static int64_t link_stock(struct db *db, const char *sku)
-{
-	char *sql = xasprintf("SELECT supplier_stock FROM supplier_links WHERE supplier_sku = '%s'",
-	                      sku);
-	int64_t v = q_int(db, sql);
-
-	free(sql);
-	return v;
-}
-
-static void exec_ok(struct db *db, const char *sql)
-{
-	struct error e;
-
-	if (db_exec(db, sql, &e) < 0)
-		printf("# exec failed: %s\n", e.msg);
 }
 
 /* ---- suppliers built in code ---- */
@@ -232,8 +184,8 @@ static void test_signed(struct env *v)
 	is_int(json_array_size(json_object_get(v->answer, "rejected")), 0, "none rejected");
 	ok(v->out.applied == 2 && v->out.changed == 2 && v->out.rejected == 0 && !v->out.duplicate,
 	   "outcome counts");
-	is_int(link_stock(v->db, "A1"), 5, "A1 = 5");
-	is_int(link_stock(v->db, "A2"), 5, "A2 \"In Stock\" = 5 by the webhook map's text values");
+	is_int(q_link_stock(v->db, "A1"), 5, "A1 = 5");
+	is_int(q_link_stock(v->db, "A2"), 5, "A2 \"In Stock\" = 5 by the webhook map's text values");
 	is_int(q_int(v->db, "SELECT count(*) FROM stock_log WHERE source = 'webhook'"), 2,
 	       "stock_log rows with source webhook");
 	is_int(q_int(v->db, "SELECT source_time FROM supplier_links WHERE supplier_sku = 'A1'"), T2,
@@ -261,7 +213,7 @@ static void test_refused(struct env *v)
 	               T2 + 2000), 401, "tampered body: 401");
 	ok(!ans_true(v, "ok"), "ok false");
 	like(ans_str(v, "error"), "does not match the body", "reason given");
-	is_int(link_stock(v->db, "A1"), 5, "tampered: nothing applied");
+	is_int(q_link_stock(v->db, "A1"), 5, "tampered: nothing applied");
 	free(sig);
 	is_int(deliver(v, &v->acme, "{\"items\":[", "evt-t", "sha256=00", T2 + 2000), 401,
 	       "a bad signature is refused before the (broken) body is parsed");
@@ -307,8 +259,8 @@ static void test_duplicate(struct env *v)
 	ok(ans_true(v, "duplicate"), "duplicate true");
 	ok(v->out.duplicate, "outcome duplicate");
 	is_int(ans_int(v, "applied"), 0, "nothing applied");
-	is_int(link_stock(v->db, "A1"), 5, "A1 still 5");
-	is_int(link_stock(v->db, "A3"), -1, "A3 still without stock");
+	is_int(q_link_stock(v->db, "A1"), 5, "A1 still 5");
+	is_int(q_link_stock(v->db, "A3"), -1, "A3 still without stock");
 	is_int(q_int(v->db, "SELECT count(*) FROM stock_log"), logs, "no log rows");
 	is_int(q_int(v->db, "SELECT count(*) FROM outbox"), events, "no events");
 
@@ -316,7 +268,7 @@ static void test_duplicate(struct env *v)
 	is_int(deliver(v, &v->acme, body, NULL, NULL, T2 + 4000), 200, "no event id: 200");
 	ok(json_is_null(json_object_get(v->answer, "event_id")), "event_id null");
 	is_int(ans_int(v, "changed"), 2, "applied");
-	is_int(link_stock(v->db, "A1"), 40, "A1 = 40");
+	is_int(q_link_stock(v->db, "A1"), 40, "A1 = 40");
 	is_int(deliver(v, &v->acme, body, NULL, NULL, T2 + 5000), 200, "the same again");
 	ok(!ans_true(v, "duplicate"), "not detected as a duplicate");
 	is_int(ans_int(v, "applied"), 2, "applied again");
@@ -357,9 +309,9 @@ static void test_rejected(struct env *v)
 	r = json_array_get(rej, 3);
 	is_int(json_integer_value(json_object_get(r, "position")), 6, "position 6");
 	like(json_string_value(json_object_get(r, "error")), "is not a time", "bad updated_at");
-	is_int(link_stock(v->db, "A1"), 7, "A1 = 7");
-	is_int(link_stock(v->db, "A2"), 5, "A2 untouched");
-	is_int(link_stock(v->db, "A3"), 1, "A3 untouched (bad figures are never 0)");
+	is_int(q_link_stock(v->db, "A1"), 7, "A1 = 7");
+	is_int(q_link_stock(v->db, "A2"), 5, "A2 untouched");
+	is_int(q_link_stock(v->db, "A3"), 1, "A3 untouched (bad figures are never 0)");
 	is_int(q_int(v->db, "SELECT last_stock FROM unknown_skus WHERE supplier_sku = 'ZZ-9'"), 1,
 	       "unknown SKU recorded");
 }
@@ -388,29 +340,29 @@ static void test_ordering(struct env *v)
 	/* webhook first, then the older full page */
 	snprintf(text, sizeof(text), body, "O1");
 	is_int(deliver(v, &v->acme, text, "evt-o1", NULL, T2 + 500), 200, "webhook at T2");
-	is_int(link_stock(v->db, "O1"), 8, "O1 = 8");
+	is_int(q_link_stock(v->db, "O1"), 8, "O1 = 8");
 	memset(&n, 0, sizeof(n));
 	full.supplier_sku = "O1";
 	ok(engine_apply(&c, &full, 1, &n, &e) == 0, "then a full page observed at T1");
 	is_int(n.stale, 1, "the full page is stale");
-	is_int(link_stock(v->db, "O1"), 8, "webhook then full: ends at the T2 value");
+	is_int(q_link_stock(v->db, "O1"), 8, "webhook then full: ends at the T2 value");
 
 	/* the full page first, then the webhook */
 	memset(&n, 0, sizeof(n));
 	full.supplier_sku = "O2";
 	ok(engine_apply(&c, &full, 1, &n, &e) == 0, "a full page observed at T1");
-	is_int(link_stock(v->db, "O2"), 2, "O2 = 2");
+	is_int(q_link_stock(v->db, "O2"), 2, "O2 = 2");
 	snprintf(text, sizeof(text), body, "O2");
 	is_int(deliver(v, &v->acme, text, "evt-o2", NULL, T2 + 500), 200, "then the webhook at T2");
 	is_int(ans_int(v, "changed"), 1, "applied");
-	is_int(link_stock(v->db, "O2"), 8, "full then webhook: ends at the T2 value");
+	is_int(q_link_stock(v->db, "O2"), 8, "full then webhook: ends at the T2 value");
 
 	/* a late webhook with an older supplier time is stale */
 	snprintf(text, sizeof(text),
 	         "{\"items\":[{\"sku\":\"O2\",\"qty\":3,\"updated_at\":\"2025-12-31T23:00:00Z\"}]}");
 	is_int(deliver(v, &v->acme, text, "evt-o3", NULL, T2 + 9000), 200, "an older push");
 	is_int(ans_int(v, "stale"), 1, "counted stale");
-	is_int(link_stock(v->db, "O2"), 8, "value kept");
+	is_int(q_link_stock(v->db, "O2"), 8, "value kept");
 }
 
 static void test_one_item_body(struct env *v)
@@ -419,11 +371,11 @@ static void test_one_item_body(struct env *v)
 	               NULL, T2 + 10000), 200, "an object body is one item");
 	is_str(ans_str(v, "event_id"), "e-9", "event id from the body's id_field path");
 	is_int(ans_int(v, "applied"), 1, "one applied");
-	is_int(link_stock(v->db, "B1"), 4, "B1 = 4");
+	is_int(q_link_stock(v->db, "B1"), 4, "B1 = 4");
 	is_int(deliver(v, &v->solo, "{\"meta\":{\"event\":\"e-9\"},\"sku\":\"B1\",\"qty\":9}", NULL,
 	               NULL, T2 + 11000), 200, "the same id again");
 	ok(ans_true(v, "duplicate"), "duplicate by the body's id");
-	is_int(link_stock(v->db, "B1"), 4, "B1 still 4");
+	is_int(q_link_stock(v->db, "B1"), 4, "B1 still 4");
 	is_int(deliver(v, &v->solo, "{\"meta\":{\"event\":12345},\"sku\":\"B1\",\"qty\":9}", NULL,
 	               NULL, T2 + 12000), 200, "a numeric id");
 	is_str(ans_str(v, "event_id"), "12345", "as text");
@@ -434,7 +386,7 @@ static void test_one_item_body(struct env *v)
 	               NULL, T2 + 13000), 200, "an array body is the list");
 	ok(json_is_null(json_object_get(v->answer, "event_id")), "no id in a list body");
 	is_int(ans_int(v, "applied"), 2, "two applied");
-	is_int(link_stock(v->db, "B2"), 2, "B2 = 2");
+	is_int(q_link_stock(v->db, "B2"), 2, "B2 = 2");
 }
 
 static void test_errors(struct env *v)
@@ -445,8 +397,8 @@ static void test_errors(struct env *v)
 	off.webhook.enabled = false;
 	is_int(deliver(v, &off, body, "x", NULL, T2), 404, "webhooks off: 404");
 
-	exec_ok(v->db, "CREATE TRIGGER boom BEFORE INSERT ON stock_log WHEN NEW.new_stock = 666 "
-	               "BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	q_exec(v->db, "CREATE TRIGGER boom BEFORE INSERT ON stock_log WHEN NEW.new_stock = 666 "
+	              "BEGIN SELECT RAISE(ABORT, 'boom'); END");
 	fprintf(stderr, "# the next error line is expected\n");
 	is_int(deliver(v, &v->acme, body, "evt-500", NULL, T2 + 20000), 500, "database error: 500");
 	like(ans_str(v, "error"), "internal error", "a generic message");
@@ -454,29 +406,14 @@ static void test_errors(struct env *v)
 	is_int(q_int(v->db, "SELECT count(*) FROM webhook_receipts WHERE event_id = 'evt-500'"), 0,
 	       "the receipt is rolled back with the rest");
 	ok(sqlite3_get_autocommit(db_handle(v->db)), "no transaction left open");
-	exec_ok(v->db, "DROP TRIGGER boom");
+	q_exec(v->db, "DROP TRIGGER boom");
 	is_int(deliver(v, &v->acme, body, "evt-500", NULL, T2 + 21000), 200,
 	       "the supplier's retry applies");
-	is_int(link_stock(v->db, "A1"), 666, "A1 = 666");
-}
-
-static void cleanup(void)
-{
-	const char *suffix[] = { "", "-wal", "-shm" };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(suffix); i++) {
-		char *p = xasprintf("%s%s", dbpath, suffix[i]);
-
-		unlink(p);
-		free(p);
-	}
-	rmdir(tmpdir);
+	is_int(q_link_stock(v->db, "A1"), 666, "A1 = 666");
 }
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
 	struct env v;
 	struct error e;
 	static const char *const links[][3] = {
@@ -486,12 +423,8 @@ int main(void)
 	};
 	size_t i;
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_webhook.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	snprintf(dbpath, sizeof(dbpath), "%s/dropstock.db", tmpdir);
+	tmp_make("test_webhook");
+	dbpath = tmp_path("dropstock.db");
 	memset(&v, 0, sizeof(v));
 	v.conf.aggregate = AGG_SUM;
 	v.acme = make_supplier("acme");
@@ -504,7 +437,7 @@ int main(void)
 	    suppliers_upsert(v.db, &v.solo, NULL, &e) < 0) {
 		printf("# %s\n", e.msg);
 		ok(0, "database opens");
-		cleanup();
+		tmp_remove();
 		return tap_done();
 	}
 	for (i = 0; i < ARRAY_SIZE(links); i++)
@@ -524,6 +457,7 @@ int main(void)
 	webhook_outcome_clear(&v.out);
 	json_decref(v.answer);
 	db_close(v.db);
-	cleanup();
+	tmp_remove();
+	free(dbpath);
 	return tap_done();
 }
