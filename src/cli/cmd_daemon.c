@@ -154,6 +154,8 @@ static int run_now_foreground(struct cli *cli, struct db *db, const struct conf 
 		return EXIT_OK;
 	}
 	cli_error("%s", rep.err.msg);
+	if (str_eq(rep.status, "needs_approval"))
+		return EXIT_APPROVAL;
 	return cli_exit_for(rep.err.kind);
 }
 

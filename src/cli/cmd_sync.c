@@ -2,14 +2,17 @@
  *
  * --json prints one document:
  *   {"dry_run":false,
- *    "results":[{"supplier":"demo","status":"succeeded"|"failed"|"interrupted"|"busy",
+ *    "results":[{"supplier":"demo","status":"succeeded"|"failed"|"interrupted"|"busy"
+ *                           |"needs_approval",
  *                "kind":"full"|"delta","delta_fell_back":false,"run_id":12|null,"seen":27,"changed":20,"unknown":3,"invalid":1,
  *                "stale":0,"zeroed":0,"pages":1,"bytes":4242,"duration_ms":35,
- *                "error":null|"text"}],
+ *                "error":null|"text","guard_reason":null|"text"}],
  *    "changes":[{"supplier":"demo","supplier_sku":"AC-10045","product_sku":"CASE-IP15-BLK",
  *                "previous":null|5,"stock":11,"product_previous":0,"product_stock":11}],
  *    "changes_truncated":false}
  * "changes" holds at most 1000 entries; "changes_truncated" tells if more changed.
+ * "guard_reason" is why the mass-change guard stopped the run (status
+ * "needs_approval"), or in a dry run why it would have; null otherwise.
  */
 #include "config.h"
 
@@ -104,7 +107,8 @@ static void sync_usage(FILE *out)
 	               "  -j, --json         print the result as JSON\n"
 	               "  -h, --help         print this help\n\n"
 	               "Exit status: 0 all succeeded, 3 configuration error, 4 every supplier\n"
-	               "failed, 5 some failed, 6 a sync of the supplier is already running.\n"));
+	               "failed, 5 some failed, 6 a sync of the supplier is already running,\n"
+	               "8 the mass-change guard stopped a run for approval (dropstock approve).\n"));
 }
 
 static void print_result(const struct supplier_conf *s, const struct sync_report *rep,
@@ -112,6 +116,13 @@ static void print_result(const struct supplier_conf *s, const struct sync_report
 {
 	const struct run_stats *st = &rep->stats;
 
+	if (strcmp(rep->status, "needs_approval") == 0) {
+		cli_error("%s", rep->err.msg);
+		fprintf(stderr, _("dropstock: %s: run %lld read %lld items and holds its changes; "
+		                  "'dropstock approve %lld --dry-run' lists them\n"),
+		        s->slug, (long long)rep->run_id, (long long)st->seen, (long long)rep->run_id);
+		return;
+	}
 	if (strcmp(rep->status, "succeeded") == 0) {
 		printf(_("%s: %s in %.1f s: %lld seen, %lld changed, %lld unknown, %lld invalid, "
 		         "%lld stale, %lld zeroed; "),
@@ -121,6 +132,9 @@ static void print_result(const struct supplier_conf *s, const struct sync_report
 		       (long long)st->stale, (long long)st->zeroed);
 		printf(P_("%lld page", "%lld pages", (unsigned long)st->pages), (long long)st->pages);
 		printf("%s\n", dry_run ? _(" (nothing was written)") : "");
+		if (dry_run && rep->guard_reason[0])
+			printf(_("%s: the mass-change guard would stop this run for approval: %s\n"),
+			       s->slug, rep->guard_reason);
 	} else {
 		cli_error("%s", rep->err.msg);
 		if (rep->run_id)
@@ -135,7 +149,8 @@ static json_t *result_json(const struct supplier_conf *s, const struct sync_repo
 {
 	const struct run_stats *st = &rep->stats;
 
-	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o,"
+	                 " s:o}",
 	                 "supplier", s->slug, "status", rep->status, "kind",
 	                 rep->kind ? rep->kind : "full", "delta_fell_back", rep->delta_fell_back,
 	                 "run_id",
@@ -145,7 +160,9 @@ static json_t *result_json(const struct supplier_conf *s, const struct sync_repo
 	                 "stale", (json_int_t)st->stale, "zeroed", (json_int_t)st->zeroed,
 	                 "pages", (json_int_t)st->pages, "bytes", (json_int_t)st->bytes,
 	                 "duration_ms", (json_int_t)rep->duration_ms, "error",
-	                 rep->err.kind == ERRK_NONE ? json_null() : json_string(rep->err.msg));
+	                 rep->err.kind == ERRK_NONE ? json_null() : json_string(rep->err.msg),
+	                 "guard_reason",
+	                 rep->guard_reason[0] ? json_string(rep->guard_reason) : json_null());
 }
 
 int cmd_sync(struct cli *cli, int argc, char **argv)
@@ -164,7 +181,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	struct sync_opts so = { .kind = SYNC_FULL, .trigger = "cli" };
 	struct sync_ui ui = { .cli = cli };
 	const char **slugs = xcalloc((size_t)argc, sizeof(*slugs));
-	int n_slugs = 0, n_ok = 0, n_failed = 0, n_busy = 0, n_config = 0, c, rc;
+	int n_slugs = 0, n_ok = 0, n_failed = 0, n_busy = 0, n_config = 0, n_approval = 0, c, rc;
 	bool all = false;
 	struct conf *conf;
 	struct db *db;
@@ -281,6 +298,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 			print_result(s, &rep, so.dry_run);
 		if (rc == 0)
 			n_ok++;
+		else if (strcmp(rep.status, "needs_approval") == 0)
+			n_approval++;
 		else if (rep.err.kind == ERRK_BUSY)
 			n_busy++;
 		else if (rep.err.kind == ERRK_CONFIG)
@@ -288,7 +307,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		else
 			n_failed++;
 	}
-	if (n_ok + n_failed + n_busy + n_config == 0 && !ui.json && !cli->quiet)
+	if (n_ok + n_failed + n_busy + n_config + n_approval == 0 && !ui.json && !cli->quiet)
 		printf(_("no active suppliers to sync\n"));
 
 	if (ui.json) {
@@ -302,8 +321,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	progress_free(ui.progress);
 	free(slugs);
 	if (n_failed + n_busy + n_config == 0)
-		return EXIT_OK;
-	if (n_ok > 0)
+		return n_approval ? EXIT_APPROVAL : EXIT_OK;
+	if (n_ok + n_approval > 0)
 		return EXIT_PARTIAL;
 	if (n_busy && !n_failed && !n_config)
 		return EXIT_BUSY;

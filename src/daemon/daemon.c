@@ -478,6 +478,9 @@ static void run_job(struct daemon *d, struct db *db, const struct conf *c, const
 
 		log_info(_("%s: attempt %d queued for %s"), job->slug, job->attempt + 1,
 		         time_format_iso(next_at, when));
+	} else if (str_eq(rep.status, "needs_approval")) {
+		log_warn(_("%s: run %lld waits for approval (dropstock approve %lld)"), job->slug,
+		         (long long)job->run_id, (long long)job->run_id);
 	} else if (!str_eq(rep.status, "succeeded") && rep.err.kind != ERRK_BUSY) {
 		if (!jobs_retryable(rep.err.kind))
 			log_warn(_("%s: run %lld not retried: this error does not heal by waiting"),

@@ -1,10 +1,13 @@
 /* sync.c - full sync of one supplier: fetch pages, parse as they stream,
  * apply each page in one transaction, record the run, zero missing links
- * only after a complete feed.
+ * only after a complete feed.  With the supplier's mass-change guard on,
+ * pages are probed and staged instead, and applied once the whole feed is
+ * known to stay within the guard's limits (or after `dropstock approve`).
  */
 #include "config.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +87,14 @@ struct sync_state {
 	int64_t last_update_mono;
 	int64_t last_progress_mono;
 	struct error item_err;   /* error raised inside a callback */
+	/* the mass-change guard */
+	bool guarded;            /* pages are probed and staged, applied at the end */
+	bool settled;            /* the staged items were applied or dropped */
+	int64_t staged;          /* run_items written: the last seq */
+	struct probe_result probe;
+	struct apply_counts applied;   /* what applying the staged items did */
+	bool count_dry;          /* a dry run under the guard: count what on_change sees */
+	int64_t dry_changed, dry_to_zero;
 	/* the pipeline: the fetcher downloads and parses while the applier writes */
 	struct fetch_stats fs;   /* fetcher side */
 	struct queue q;
@@ -183,10 +194,10 @@ static void stats_from_counts(struct sync_state *st)
 	struct run_stats *rs = &st->rep->stats;
 
 	rs->seen = st->counts.seen + rs->invalid;
-	rs->changed = st->counts.changed;
+	rs->changed = st->counts.changed + st->applied.changed;
 	rs->unknown = st->counts.unknown;
-	rs->stale = st->counts.stale;
-	rs->zeroed = st->counts.zeroed;
+	rs->stale = st->counts.stale + st->applied.stale;
+	rs->zeroed = st->counts.zeroed + st->applied.zeroed;
 	rs->done = rs->seen;
 }
 
@@ -228,8 +239,319 @@ static void on_change(void *ud, const struct stock_change *ch)
 {
 	struct sync_state *st = ud;
 
+	if (st->count_dry && ch->has_prev && ch->prev != ch->new_stock) {
+		st->dry_changed++;
+		if (ch->prev > 0 && ch->new_stock == 0)
+			st->dry_to_zero++;
+	}
 	if (st->opts->on_change)
 		st->opts->on_change(st->opts->ud, ch);
+}
+
+/* ---- the mass-change guard ---- */
+
+static void err_append(struct error *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void err_append(struct error *err, const char *fmt, ...)
+{
+	size_t len = strlen(err->msg);
+	va_list ap;
+
+	if (len + 3 >= sizeof(err->msg))
+		return;
+	if (len) {
+		memcpy(err->msg + len, "; ", 3);
+		len += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(err->msg + len, sizeof(err->msg) - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Probes a batch and stages what would write something, in one
+ * transaction.  Counts go to st->counts (seen, unknown, stale) and
+ * st->probe; on error nothing of the batch is counted or kept. */
+static int stage_batch(struct sync_state *st, const struct batch *b, struct error *err)
+{
+	struct probe_counts before = st->probe.c;
+	int64_t staged = st->staged;
+	size_t i;
+
+	if (db_begin(st->db, err) != 0)
+		return -1;
+	if (engine_probe(&st->actx, b->obs, b->n, &st->probe, err) != 0)
+		goto fail;
+	for (i = 0; i < b->n; i++) {
+		const struct observation *o = &b->obs[i];
+		struct run_item it;
+
+		if (!(st->probe.flags[i] & PROBE_WRITES))
+			continue;
+		it.seq = ++st->staged;
+		it.supplier_sku = o->supplier_sku;
+		it.raw_stock = o->raw_stock;
+		it.observed_at = o->observed_at;
+		it.source_time = o->source_time;
+		it.position = o->position;
+		if (run_items_add(st->db, st->rep->run_id, &it, err) != 0) {
+			err_prefix(err, _("item %lld (SKU %s)"), (long long)o->position,
+			           o->supplier_sku);
+			goto fail;
+		}
+	}
+	if (db_commit(st->db, err) != 0)
+		goto fail;
+	st->counts.seen += st->probe.c.seen - before.seen;
+	st->counts.unknown += st->probe.c.unknown - before.unknown;
+	st->counts.stale += st->probe.c.stale - before.stale;
+	return 0;
+fail:
+	db_rollback(st->db);
+	st->probe.c = before;
+	st->staged = staged;
+	return -1;
+}
+
+/* v as a percentage for a message: whole when it is, else with one or two
+ * decimals, so "50.01%" never reads as "50% (limit 50%)". */
+static void pct_text(double v, char *out, size_t size)
+{
+	if (v == (double)(int64_t)v)
+		snprintf(out, size, "%.0f", v);
+	else if (v - (double)(int64_t)v < 0.05 || v - (double)(int64_t)v >= 0.95)
+		snprintf(out, size, "%.2f", v);
+	else
+		snprintf(out, size, "%.1f", v);
+}
+
+/* Whether changed (of links) and to_zero (of in_stock) are over the
+ * guard's limits; reason gets why ("" when not). */
+static bool guard_over(const struct guard_conf *g, int64_t links, int64_t in_stock,
+                       int64_t changed, int64_t to_zero, char *reason, size_t size)
+{
+	char pct[32], lim[32];
+	size_t len = 0;
+	double p;
+
+	reason[0] = '\0';
+	if (links < SYNC_GUARD_MIN_LINKS)
+		return false;
+	p = (double)changed * 100.0 / (double)links;
+	if (p > g->max_changed_pct) {
+		pct_text(p, pct, sizeof(pct));
+		pct_text(g->max_changed_pct, lim, sizeof(lim));
+		snprintf(reason, size, _("would change %s%% of %lld links (limit %s%%)"), pct,
+		         (long long)links, lim);
+		len = strlen(reason);
+	}
+	if (in_stock > 0) {
+		p = (double)to_zero * 100.0 / (double)in_stock;
+		if (p > g->max_zeroed_pct && len + 3 < size) {
+			pct_text(p, pct, sizeof(pct));
+			pct_text(g->max_zeroed_pct, lim, sizeof(lim));
+			snprintf(reason + len, size - len, _("%swould set %s%% of %lld in-stock links to 0 "
+			                                     "(limit %s%%)"),
+			         len ? "; " : "", pct, (long long)in_stock, lim);
+		}
+	}
+	return reason[0] != '\0';
+}
+
+/* How far a count of links must go for a rule with n of them over pct
+ * percent: a total above n * 100 / pct keeps the rule within its limit,
+ * so counting stops there (0: count them all). */
+static int64_t guard_bound(int64_t n, double pct)
+{
+	double b;
+
+	if (pct <= 0.0)
+		return 0;
+	b = (double)n * 100.0 / pct + 1.0;
+	if (b < SYNC_GUARD_MIN_LINKS)
+		return SYNC_GUARD_MIN_LINKS;
+	if (b > 9e18)
+		return 0;
+	return (int64_t)b;
+}
+
+/* The supplier's links and links in stock, counted as far as the guard
+ * needs (exact whenever a rule trips); 0 when nothing would change. */
+static int guard_counts(struct db *db, int64_t supplier_id, const struct guard_conf *g,
+                        int64_t changed, int64_t to_zero, int64_t *links, int64_t *in_stock,
+                        struct error *err)
+{
+	*links = 0;
+	*in_stock = 0;
+	if (changed == 0 && to_zero == 0)
+		return 0;
+	*links = links_count_upto(db, supplier_id, false, guard_bound(changed, g->max_changed_pct),
+	                          err);
+	if (*links < 0)
+		return -1;
+	if (to_zero > 0 && *links >= SYNC_GUARD_MIN_LINKS) {
+		*in_stock = links_count_upto(db, supplier_id, true,
+		                             guard_bound(to_zero, g->max_zeroed_pct), err);
+		if (*in_stock < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reading staged items back into a batch. */
+struct staged_read {
+	struct batch *b;
+	int64_t last_seq;
+	int64_t max_source_time;
+};
+
+static int staged_read_cb(void *ud, const struct run_item *it)
+{
+	struct staged_read *r = ud;
+
+	r->last_seq = it->seq;
+	if (it->source_time > r->max_source_time)
+		r->max_source_time = it->source_time;
+	batch_add(r->b, it->supplier_sku, it->raw_stock, it->observed_at, it->source_time,
+	          it->position);
+	return 0;
+}
+
+/* Applies one batch of staged items in their order: observations through
+ * engine_apply, zero-missing items (RUN_ITEM_ZERO) through
+ * engine_zero_links, as of the time their feed was fetched. */
+static int apply_staged_batch(struct apply_ctx *ctx, const struct batch *b,
+                              struct apply_counts *counts, struct error *err)
+{
+	int64_t *ids = NULL;
+	int64_t saved_as_of = ctx->zero_as_of;
+	size_t i = 0, j, k;
+	int rc = -1;
+
+	while (i < b->n) {
+		bool zero = b->obs[i].position == RUN_ITEM_ZERO;
+
+		for (j = i; j < b->n && (b->obs[j].position == RUN_ITEM_ZERO) == zero; j++)
+			;
+		if (!zero) {
+			if (engine_apply(ctx, b->obs + i, j - i, counts, err) != 0)
+				goto out;
+		} else {
+			ids = xrealloc(ids, (j - i) * sizeof(*ids));
+			for (k = 0; i < j; i++) {
+				struct link_row link;
+				int r = links_find(ctx->db, ctx->supplier_id, b->obs[i].supplier_sku, &link,
+				                   err);
+
+				if (r < 0)
+					goto out;
+				if (r == 1)
+					ids[k++] = link.id;   /* else: unlinked meanwhile */
+			}
+			ctx->zero_as_of = b->obs[j - 1].observed_at;
+			if (k > 0 && engine_zero_links(ctx, ids, k, counts, err) != 0)
+				goto out;
+		}
+		i = j;
+	}
+	rc = 0;
+out:
+	ctx->zero_as_of = saved_as_of;
+	free(ids);
+	return rc;
+}
+
+/* Applies a run's staged items in order, BATCH_ITEMS at a time, each batch
+ * in its own transaction; counts go to *counts.  Between batches, tick(ud)
+ * is called and stop(ud, err) asked (nonzero: stop with err set).  Sets
+ * *max_source_time (when not NULL) to the newest supplier time seen. */
+static int apply_staged(struct apply_ctx *ctx, int64_t run_id, struct apply_counts *counts,
+                        int64_t *max_source_time, void (*tick)(void *ud),
+                        int (*stop)(void *ud, struct error *err), void *ud, struct error *err)
+{
+	void (*seen_cb)(void *, int64_t) = ctx->on_seen;
+	struct batch b = { 0 };
+	struct staged_read r = { .b = &b };
+	int rc = -1;
+
+	ctx->on_seen = NULL;   /* zero-missing bookkeeping is done */
+	for (;;) {
+		int64_t after = r.last_seq;
+
+		batch_clear(&b);
+		if (run_items_each(ctx->db, run_id, after, BATCH_ITEMS, staged_read_cb, &r, err) != 0)
+			goto out;
+		if (b.n == 0)
+			break;
+		batch_seal(&b);
+		if (apply_staged_batch(ctx, &b, counts, err) != 0)
+			goto out;
+		if (tick)
+			tick(ud);
+		if (stop && stop(ud, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	ctx->on_seen = seen_cb;
+	if (max_source_time)
+		*max_source_time = r.max_source_time;
+	batch_free(&b);
+	return rc;
+}
+
+static void sync_tick(void *ud)
+{
+	report_progress(ud, false);
+}
+
+static int sync_stop(void *ud, struct error *err)
+{
+	struct sync_state *st = ud;
+
+	if (!stop_requested(st))
+		return 0;
+	stop_error(st, err);
+	return -1;
+}
+
+/* The end of a guarded run (whether or not its feed was read to the end):
+ * compares what the staged items would change with the guard's limits;
+ * within them, applies them.  Returns 0 (applied, or nothing to apply), 1
+ * over a limit (nothing applied; rep->guard_reason says why), -1 with err.
+ * The staged items are left for the caller to delete. */
+static int guard_settle(struct sync_state *st, struct error *err)
+{
+	struct sync_report *rep = st->rep;
+	int64_t links, in_stock;
+
+	st->settled = true;
+	if (guard_counts(st->db, st->actx.supplier_id, &st->sup->guard, st->probe.c.changed,
+	                 st->probe.c.to_zero, &links, &in_stock, err) != 0)
+		return -1;
+	rep->guard_links = links;
+	rep->guard_in_stock = in_stock;
+	rep->guard_changed = st->probe.c.changed;
+	rep->guard_to_zero = st->probe.c.to_zero;
+	if (guard_over(&st->sup->guard, links, in_stock, st->probe.c.changed, st->probe.c.to_zero,
+	               rep->guard_reason, sizeof(rep->guard_reason)))
+		return 1;
+	if (st->staged == 0)
+		return 0;
+	return apply_staged(&st->actx, rep->run_id, &st->applied, NULL, sync_tick, sync_stop, st,
+	                    err);
+}
+
+/* A dry run under the guard: what the guard would have said. */
+static void guard_dry(struct sync_state *st)
+{
+	struct sync_report *rep = st->rep;
+	struct error e;
+
+	rep->guard_changed = st->dry_changed;
+	rep->guard_to_zero = st->dry_to_zero;
+	if (guard_counts(st->db, st->actx.supplier_id, &st->sup->guard, st->dry_changed,
+	                 st->dry_to_zero, &rep->guard_links, &rep->guard_in_stock, &e) == 0)
+		guard_over(&st->sup->guard, rep->guard_links, rep->guard_in_stock, st->dry_changed,
+		           st->dry_to_zero, rep->guard_reason, sizeof(rep->guard_reason));
 }
 
 /* ---- the pipeline ---- */
@@ -394,18 +716,54 @@ struct missing {
 	int64_t *ids;
 	size_t n, cap;
 	int64_t links;
+	/* guarded: candidates are staged (RUN_ITEM_ZERO) instead of collected */
+	bool stage;
+	struct probe_counts pc;
+	int64_t staged;
+	struct error *err;
 };
 
 static int collect_missing(void *ud, const struct link_row *link, const char *supplier_sku)
 {
 	struct missing *m = ud;
+	struct sync_state *st = m->st;
 
-	(void)supplier_sku;
 	m->links++;
-	if (bitset_has(&m->st->seen, link->id))
+	if (bitset_has(&st->seen, link->id))
 		return 0;
 	if (link->has_stock && link->stock == 0 && link->raw_stock == 0)
 		return 0;             /* already zero */
+	if (m->stage) {
+		unsigned f = engine_probe_zero(&st->actx, link);
+		struct run_item it = {
+			.seq = st->staged + m->staged + 1,
+			.supplier_sku = supplier_sku,
+			.raw_stock = 0,
+			.observed_at = st->actx.zero_as_of,
+			.source_time = 0,
+			.position = RUN_ITEM_ZERO,
+		};
+
+		m->n++;
+		m->pc.seen++;
+		if (f & PROBE_STALE)
+			m->pc.stale++;
+		if (f & PROBE_CHANGES)
+			m->pc.changed++;
+		if (f & PROBE_TO_ZERO)
+			m->pc.to_zero++;
+		if (f & PROBE_FIRST)
+			m->pc.first++;
+		if (!(f & PROBE_WRITES))
+			return 0;
+		m->pc.writes++;
+		if (run_items_add(st->db, st->rep->run_id, &it, m->err) != 0) {
+			err_prefix(m->err, _("zero-missing of SKU %s"), supplier_sku);
+			return -1;
+		}
+		m->staged++;
+		return 0;
+	}
 	if (m->n == m->cap) {
 		m->cap = m->cap ? m->cap * 2 : 256;
 		m->ids = xrealloc(m->ids, m->cap * sizeof(*m->ids));
@@ -417,9 +775,11 @@ static int collect_missing(void *ud, const struct link_row *link, const char *su
 static int zero_missing(struct sync_state *st, struct error *err)
 {
 	const struct rules_conf *r = &st->sup->rules;
-	struct missing m = { .st = st };
+	struct missing m = { .st = st, .stage = st->guarded, .err = err };
 	int rc = -1;
 
+	if (m.stage && db_begin(st->db, err) != 0)
+		return -1;
 	if (links_each(st->db, st->actx.supplier_id, collect_missing, &m, err) != 0)
 		goto out;
 	if (m.links == 0) {
@@ -442,6 +802,19 @@ static int zero_missing(struct sync_state *st, struct error *err)
 		        r->zero_missing_max_pct);
 		goto out;
 	}
+	if (m.stage) {
+		/* staged for the guard: applied with the pages' items */
+		if (db_commit(st->db, err) != 0)
+			goto out;
+		st->staged += m.staged;
+		st->counts.stale += m.pc.stale;
+		st->probe.c.changed += m.pc.changed;
+		st->probe.c.to_zero += m.pc.to_zero;
+		st->probe.c.first += m.pc.first;
+		st->probe.c.writes += m.pc.writes;
+		rc = 0;
+		goto out;
+	}
 	for (size_t i = 0; i < m.n; i += BATCH_ITEMS) {
 		size_t k = m.n - i < BATCH_ITEMS ? m.n - i : BATCH_ITEMS;
 		if (engine_zero_links(&st->actx, m.ids + i, k, &st->counts, err) != 0)
@@ -449,6 +822,8 @@ static int zero_missing(struct sync_state *st, struct error *err)
 	}
 	rc = 0;
 out:
+	if (m.stage)
+		db_rollback(st->db);    /* no-op once committed */
 	free(m.ids);
 	return rc;
 }
@@ -601,8 +976,14 @@ static int run_pipeline(struct sync_state *st, struct http_client *http, struct 
 	for (;;) {
 		queue_pop(&st->q, &m);
 		if (!failed && m.batch.n > 0) {
+			int r;
+
 			batch_seal(&m.batch);
-			if (engine_apply(&st->actx, m.batch.obs, m.batch.n, &st->counts, err) != 0) {
+			if (st->guarded)
+				r = stage_batch(st, &m.batch, err);
+			else
+				r = engine_apply(&st->actx, m.batch.obs, m.batch.n, &st->counts, err);
+			if (r != 0) {
 				failed = true;
 				err_prefix(err, _("page %d"), m.page);
 				pthread_mutex_lock(&st->q.lock);
@@ -639,6 +1020,33 @@ out:
 	return rc;
 }
 
+/* Older runs waiting for approval that run_id makes pointless (see
+ * sync.h); failures are logged, never fatal. */
+static void supersede(struct db *db, int64_t supplier_id, int64_t run_id, bool full)
+{
+	struct error e;
+	char *note = xasprintf(_("not approved: superseded by run %lld, which read the feed "
+	                         "again"),
+	                       (long long)run_id);
+	int64_t n = -1;
+
+	if (db_begin(db, &e) == 0) {
+		n = runs_supersede_approvals(db, supplier_id, run_id, full, note, &e);
+		if (n < 0 || db_commit(db, &e) != 0) {
+			db_rollback(db);
+			n = -1;
+		}
+	}
+	if (n < 0)
+		log_warn("%s", e.msg);
+	else if (n > 0)
+		log_info(P_("%lld run waiting for approval was superseded by run %lld",
+		            "%lld runs waiting for approval were superseded by run %lld",
+		            (unsigned long)n),
+		         (long long)n, (long long)run_id);
+	free(note);
+}
+
 int sync_supplier(struct db *db, const struct conf *c, const struct supplier_conf *s,
                   const struct sync_opts *o, struct sync_report *rep)
 {
@@ -647,6 +1055,7 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	struct error *err = &rep->err;
 	const char *kind = o->kind == SYNC_DELTA ? "delta" : "full";
 	int64_t started_at;
+	bool needs_approval = false;
 	int lock_fd = -1;
 	int rc = -1;
 
@@ -679,6 +1088,8 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	if (suppliers_upsert(db, s, &st.actx.supplier_id, err) != 0)
 		goto out;
 	if (runs_mark_orphans(db, st.actx.supplier_id, o->run_id, err) < 0)
+		goto out;
+	if (!o->dry_run && run_items_purge(db, st.actx.supplier_id, err) < 0)
 		goto out;
 	if (suppliers_get_watermark(db, st.actx.supplier_id, &rep->watermark, err) != 0)
 		goto out;
@@ -725,6 +1136,8 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	st.actx.ud = &st;
 	st.track_seen = s->rules.zero_missing && st.actx.source == SRC_FULL;
 	st.stream_apply = st.src->paging == PAGE_NONE;
+	st.guarded = s->guard.enabled && !o->dry_run && rep->run_id;
+	st.count_dry = s->guard.enabled && o->dry_run;
 	rep->stats.total = runs_last_seen(db, st.actx.supplier_id, kind);
 
 	http = http_client_new(s, c->user_agent_extra);
@@ -734,6 +1147,22 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 	stats_from_counts(&st);
 	if (st.track_seen && zero_missing(&st, err) != 0)
 		goto finish;
+	if (st.guarded) {
+		int g = guard_settle(&st, err);
+
+		if (g < 0)
+			goto finish;
+		if (g > 0) {
+			needs_approval = true;
+			err_set(err, ERRK_PERMANENT,
+			        _("run %lld needs approval: %s; nothing was applied; check the feed, "
+			          "then 'dropstock approve %lld' applies the run"),
+			        (long long)rep->run_id, rep->guard_reason, (long long)rep->run_id);
+			goto finish;
+		}
+	}
+	if (st.count_dry)
+		guard_dry(&st);
 	rc = 0;
 	if (!o->dry_run) {
 		/* the newest supplier timestamp seen, else the run's start */
@@ -748,12 +1177,40 @@ int sync_supplier(struct db *db, const struct conf *c, const struct supplier_con
 		}
 	}
 finish:
+	if (st.guarded && !st.settled) {
+		/* the feed was not read to its end: the pages read stay applied
+		 * within the guard's limits, as without the guard; an interrupted
+		 * run stops at once and applies nothing */
+		if (err->kind == ERRK_INTERRUPTED) {
+			if (st.staged > 0)
+				err_append(err, _("nothing of the %lld items read was applied"),
+				           (long long)rep->stats.seen);
+		} else if (st.staged > 0) {
+			struct error e2 = { 0 };
+			int g = guard_settle(&st, &e2);
+
+			if (g > 0)
+				err_append(err, _("the changes of the items read were not applied: "
+				                  "the guard: %s"),
+				           rep->guard_reason);
+			else if (g < 0)
+				err_append(err, _("applying the items read failed: %s"), e2.msg);
+		}
+	}
+	if (st.guarded && !needs_approval && st.staged > 0) {
+		struct error e2;
+
+		if (run_items_delete(db, rep->run_id, &e2) != 0)
+			log_warn("%s", e2.msg);
+	}
 	if (rep->stats.invalid > INVALID_LOG_MAX)
 		log_warn(_("%s: %lld invalid items skipped in all"), s->slug,
 		         (long long)rep->stats.invalid);
 	stats_from_counts(&st);
 	if (rc == 0)
 		rep->status = "succeeded";
+	else if (needs_approval)
+		rep->status = "needs_approval";
 	else if (err->kind == ERRK_INTERRUPTED)
 		rep->status = "interrupted";
 	if (rc != 0 && !str_startswith(err->msg, s->slug))
@@ -763,9 +1220,17 @@ finish:
 		if (runs_finish(db, rep->run_id, rep->status, &rep->stats,
 		                rc == 0 ? NULL : err->msg, &e2) != 0)
 			log_error("%s", e2.msg);
-		if (suppliers_set_last(db, st.actx.supplier_id, kind, time_now_ms(), rep->status,
+		if (needs_approval &&
+		    runs_set_guard_reason(db, rep->run_id, rep->guard_reason, &e2) != 0)
+			log_error("%s", e2.msg);
+		/* the suppliers table knows succeeded, failed and interrupted:
+		 * a run waiting for approval is recorded when it is approved */
+		if (!needs_approval &&
+		    suppliers_set_last(db, st.actx.supplier_id, kind, time_now_ms(), rep->status,
 		                       &e2) != 0)
 			log_error("%s", e2.msg);
+		if (rc == 0 || needs_approval)
+			supersede(db, st.actx.supplier_id, rep->run_id, str_eq(kind, "full"));
 	}
 	report_progress(&st, true);
 out:
@@ -779,7 +1244,180 @@ out:
 	http_client_free(http);
 	batch_free(&st.batch);
 	free(st.seen.bits);
+	probe_result_free(&st.probe);
 	sync_unlock(lock_fd);
 	rep->duration_ms = time_mono_ms() - st.started_mono;
+	return rc;
+}
+
+/* ---- dropstock approve ---- */
+
+struct approve_state {
+	const struct sync_opts *o;
+	struct sync_report *rep;
+	struct run_stats base;    /* the run's counts when it stopped */
+	struct apply_counts counts;
+	int64_t started_mono;
+};
+
+static void approve_totals(struct approve_state *a)
+{
+	struct run_stats *rs = &a->rep->stats;
+
+	*rs = a->base;
+	rs->changed += a->counts.changed;
+	rs->stale += a->counts.stale;
+	rs->zeroed += a->counts.zeroed;
+	a->rep->duration_ms = time_mono_ms() - a->started_mono;
+}
+
+static void approve_tick(void *ud)
+{
+	struct approve_state *a = ud;
+	struct sync_progress p;
+
+	approve_totals(a);
+	if (!a->o->on_progress)
+		return;
+	p.slug = NULL;
+	p.run_id = a->rep->run_id;
+	p.page = 0;
+	p.stats = &a->rep->stats;
+	p.elapsed_ms = a->rep->duration_ms;
+	a->o->on_progress(a->o->ud, &p);
+}
+
+static int approve_stop(void *ud, struct error *err)
+{
+	struct approve_state *a = ud;
+
+	if (a->o->stop && *a->o->stop)
+		return err_set(err, ERRK_INTERRUPTED, _("stopped by a signal"));
+	return 0;
+}
+
+/* Finds run_id and checks that it waits for approval. */
+static int approve_check(struct db *db, int64_t run_id, struct run_row *row, struct error *err)
+{
+	int r = runs_get(db, run_id, row, err);
+
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return err_set(err, ERRK_USAGE, _("no run %lld in the database; see 'dropstock runs'"),
+		               (long long)run_id);
+	if (!str_eq(row->status, "needs_approval"))
+		return err_set(err, ERRK_USAGE,
+		               _("run %lld of %s is not waiting for approval (its status is %s); "
+		                 "only a run stopped by the guard (needs_approval) can be approved"),
+		               (long long)run_id, row->slug, row->status);
+	return 0;
+}
+
+int sync_approve(struct db *db, const struct conf *c, int64_t run_id, const struct sync_opts *o,
+                 struct sync_report *rep)
+{
+	struct approve_state a = { .o = o, .rep = rep };
+	struct error *err = &rep->err;
+	const struct supplier_conf *s;
+	struct apply_ctx ctx = { 0 };
+	struct run_row row = { 0 };
+	int64_t max_source_time = 0, wm = 0;
+	bool full;
+	int lock_fd = -1, rc = -1, r;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->status = "failed";
+	rep->kind = "full";
+	a.started_mono = time_mono_ms();
+	if (approve_check(db, run_id, &row, err) != 0)
+		goto out;
+	full = !str_eq(row.kind, "delta");
+	rep->kind = full ? "full" : "delta";
+	s = conf_find_supplier((struct conf *)c, row.slug);
+	if (!s) {
+		err_set(err, ERRK_CONFIG,
+		        _("run %lld is of supplier %s, which is no longer in the configuration; "
+		          "nothing was applied"),
+		        (long long)run_id, row.slug);
+		goto out;
+	}
+	lock_fd = sync_lock(db_path(db), row.slug, o->wait_lock, err);
+	if (lock_fd < 0) {
+		if (err->kind == ERRK_BUSY)
+			rep->status = "busy";
+		goto out;
+	}
+	/* again, under the lock: another approval may have come first */
+	if (approve_check(db, run_id, &row, err) != 0)
+		goto out;
+	r = runs_get_stats(db, run_id, &a.base, rep->guard_reason, sizeof(rep->guard_reason), err);
+	if (r <= 0) {
+		if (r == 0)
+			err_set(err, ERRK_USAGE, _("run %lld vanished from the database"),
+			        (long long)run_id);
+		goto out;
+	}
+	approve_totals(&a);
+	rep->run_id = run_id;
+	ctx.db = db;
+	ctx.sup = s;
+	ctx.supplier_id = row.supplier_id;
+	ctx.agg = c->aggregate;
+	ctx.source = full ? SRC_FULL : SRC_DELTA;
+	ctx.run_id = run_id;
+	ctx.dry_run = o->dry_run;
+	ctx.on_change = o->on_change;
+	ctx.ud = o->ud;
+	ctx.zero_as_of = row.started_at;
+	if (apply_staged(&ctx, run_id, &a.counts, &max_source_time, approve_tick, approve_stop, &a,
+	                 err) != 0) {
+		approve_totals(&a);
+		if (err->kind == ERRK_INTERRUPTED) {
+			rep->status = "interrupted";
+			if (!o->dry_run)
+				err_append(err, _("what was applied stays and the run still waits for "
+				                  "approval: approve it again to apply the rest"));
+		}
+		goto out;
+	}
+	approve_totals(&a);
+	if (o->dry_run) {
+		rc = 0;
+		goto out;
+	}
+	if (db_begin(db, err) != 0)
+		goto out;
+	if (runs_finish(db, run_id, "succeeded", &rep->stats, NULL, err) != 0 ||
+	    run_items_delete(db, run_id, err) != 0 ||
+	    suppliers_set_last(db, row.supplier_id, rep->kind, time_now_ms(), "succeeded", err) != 0 ||
+	    suppliers_get_watermark(db, row.supplier_id, &wm, err) != 0)
+		goto rollback;
+	/* the watermark moves as the run would have moved it: to the newest
+	 * supplier time among its items, else to its start */
+	if (max_source_time == 0)
+		max_source_time = row.started_at;
+	if (max_source_time > wm) {
+		if (suppliers_set_watermark(db, row.supplier_id, max_source_time, err) != 0)
+			goto rollback;
+		wm = max_source_time;
+	}
+	if (db_commit(db, err) != 0)
+		goto out;
+	rep->watermark = wm;
+	supersede(db, row.supplier_id, run_id, full);
+	rc = 0;
+	goto out;
+rollback:
+	db_rollback(db);
+out:
+	if (rc == 0) {
+		rep->status = "succeeded";
+		err_clear(err);
+	} else if (err->kind != ERRK_BUSY && !str_empty(row.slug) && err->kind != ERRK_USAGE &&
+	           !str_startswith(err->msg, row.slug)) {
+		err_prefix(err, "%s", row.slug);
+	}
+	sync_unlock(lock_fd);
 	return rc;
 }

@@ -40,6 +40,7 @@ setup() { # DIR SLUG URL FORMAT PAGING MAP
 slug = "$2";
 source = { url = "$3"; format = "$4"; paging = "$5"; page_size = 500; map = { $6 }; };
 timeout = 120;
+guard = { enabled = false; };   # cold and 50%-changed runs are mass changes on purpose
 EOC
 	chmod 600 "$T/$1/suppliers.d/$2.conf"
 	"$GEN" links "$N" "$2" "$T/$1/links.csv"

@@ -18,6 +18,8 @@ slug = "z";
 source = { url = "file://$T/feed.json"; format = "json";
 	map = { items = "data.items"; sku = "sku"; stock = "qty"; success = "success"; }; };
 rules = { zero_missing = true; zero_missing_max_pct = 20; };
+# this test changes every link at once on purpose: no mass-change guard
+guard = { enabled = false; };
 EOC
 awk 'BEGIN { print "product_sku,product_name,supplier_slug,supplier_sku"
 	for (i = 0; i < 100; i++) printf "P-%03d,Product %d,z,SKU-A%03d\n", i, i, i }' > "$T/links.csv"
