@@ -11,6 +11,7 @@
 #define DROPSTOCK_TUI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <curses.h>
@@ -44,7 +45,9 @@ struct tui_screen_ops {
 	void *(*open)(struct tui *t, void *arg);
 	void (*close)(void *st);
 	/* Reloads from the database; called by the loop about 4 times a second
-	 * while the screen is shown, so it must be quick (bounded queries). */
+	 * while the screen is shown, so it must be quick (bounded queries).
+	 * Note: curses defines refresh() as a macro, so call it as
+	 * (ops->refresh)(t, st). */
 	void (*refresh)(struct tui *t, void *st);
 	/* Draws into w (the area between the tab bar and the status line). */
 	void (*draw)(struct tui *t, void *st, WINDOW *w, int rows, int cols);
@@ -107,7 +110,11 @@ int tui_spawn_sync(struct tui *t, const char *slug, bool delta, struct error *er
 /* Background work (live checks, connection tests): fn runs in a worker
  * thread with its own database connection; the screen polls
  * tui_job_done() from refresh() and shows tui_spinner() meanwhile.  Esc
- * abandons (the result is then dropped when the thread ends). */
+ * abandons (the result is then dropped when the thread ends).
+ * fn gets db NULL when the database would not open (it reports that), and
+ * the configuration current when the job started (it stays valid until the
+ * console ends, reloads included).  The console waits a few seconds at the
+ * end for jobs still running. */
 struct tui_job;
 struct tui_job *tui_job_start(struct tui *t, void (*fn)(struct db *db, const struct conf *c,
                                                         void *arg), void *arg,
@@ -123,5 +130,62 @@ void tui_draw_bar(const struct tui *t, WINDOW *w, int y, int x, int width, int64
                   int64_t total);
 /* Clips/pads text to exactly width display cells (UTF-8 aware). */
 void tui_put(WINDOW *w, int y, int x, int width, const char *text);
+
+/* ---- additions (console core) ---- */
+
+/* Re-reads the configuration the console was started with (after the
+ * editor saved a supplier file, or a supplier was removed) and records its
+ * suppliers in the database.  On error the old configuration stays and err
+ * says why.  Pointers from an earlier tui_conf() stay valid until the
+ * console ends (old configurations are kept, not freed), so a job started
+ * before the reload can go on using its conf. */
+int tui_conf_reload(struct tui *t, struct error *err);
+
+/* A box / a horizontal line: Unicode line-drawing characters in UTF-8,
+ * '+', '-' and '|' otherwise (TERM=vt100, C locale), so captures stay
+ * ASCII.  Use these rather than box() or ACS_*: the alternate character
+ * set shows as letters ("lqqk") in tmux captures and some terminals. */
+void tui_box(const struct tui *t, WINDOW *w, int y, int x, int height, int width);
+void tui_hline(const struct tui *t, WINDOW *w, int y, int x, int width);
+
+/* Sets `active` in suppliers.d/SLUG.conf, keeping everything else, through
+ * the editor's validated, atomic writer (previous file kept as .bak), then
+ * reloads the configuration and tells a running daemon.  Implemented in
+ * screen_editor.c; the suppliers screen's Space calls it. */
+int tui_supplier_set_active(struct tui *t, const char *slug, bool active, struct error *err);
+
+/* Starts `dropstock [--config PATH] -q ARGS...` (args: the command and its
+ * arguments, NULL-terminated, e.g. { "revert", "42", NULL }) detached like
+ * tui_spawn_sync: its own session, stdio on /dev/null, no zombie left.
+ * 0 once it was executed, -1 with err when it could not be started. */
+int tui_spawn(struct tui *t, const char *const *args, struct error *err);
+
+/* The connection test view (screen_suppliers.c): fetches the first page of
+ * a supplier's source in a job (spinner, Esc abandons) and shows the first
+ * items as mapped - SKU, stock, store stock, updated - and mapping errors.
+ * Writes nothing.  Push it with a struct tui_testconn_arg * (copied by
+ * open): slug names a configured supplier, or sup (when not NULL) is
+ * tested instead and taken over (conf_supplier_free() and free() once the
+ * test is over) - the editor passes its unsaved values that way. */
+struct tui_testconn_arg {
+	const char *slug;
+	struct supplier_conf *sup;
+};
+extern const struct tui_screen_ops tui_screen_testconn;
+
+/* The other pushed views, and every screen in the order the help, the man
+ * page and `dropstock console --keys` list them (NULL-terminated). */
+extern const struct tui_screen_ops tui_screen_supplier_details;  /* screen_suppliers.c: arg = slug */
+extern const struct tui_screen_ops tui_screen_run_details;       /* screen_syncs.c: arg = int64_t *run id */
+extern const struct tui_screen_ops *const tui_all_screens[];
+
+/* Prints every key of every screen (the global ones first), as the man
+ * page's CONSOLE section lists them: "SCREEN:" lines, then "  KEY  HELP"
+ * lines (keys that change something are marked "(writes)"). */
+void tui_print_keys(FILE *out);
+
+/* Whether key table entry name ("Enter", "Space", "Esc", "Tab", "Up",
+ * "PgDn", "^L", "x", "/", "j/k" = either) stands for the key ch. */
+bool tui_key_matches(const char *name, int ch);
 
 #endif
