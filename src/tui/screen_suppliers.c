@@ -850,11 +850,15 @@ static void det_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 		sup_next(tui_conf(t), sc, &next, &nd);
 		if (next)
 			time_format_age(next - time_now_ms() > 0 ? next - time_now_ms() : 0, a);
-		snprintf(buf, sizeof(buf), _("full \"%s\"%s, delta \"%s\"; next: %s%s%s"),
+		if (sc->has_delta)
+			snprintf(b, sizeof(b), _("delta \"%s\"%s"),
+			         sc->schedule.delta ? sc->schedule.delta : tui_conf(t)->daemon.delta,
+			         sc->schedule.delta ? "" : _(" (default)"));
+		else
+			snprintf(b, sizeof(b), "%s", _("no delta"));
+		snprintf(buf, sizeof(buf), _("full \"%s\"%s, %s; next %s%s%s"),
 		         sc->schedule.full ? sc->schedule.full : tui_conf(t)->daemon.full,
-		         sc->schedule.full ? "" : _(" (default)"),
-		         !sc->has_delta ? _("none")
-		         : sc->schedule.delta ? sc->schedule.delta : tui_conf(t)->daemon.delta,
+		         sc->schedule.full ? "" : _(" (default)"), b,
 		         next ? _("in ") : _("none"), next ? a : "",
 		         next ? (nd ? _(" (delta)") : _(" (full)")) : "");
 		det_line(w, y++, cols, _("Schedule"), buf);
@@ -1090,7 +1094,7 @@ static void tc_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 	y++;
 	wattron(w, A_BOLD);
 	snprintf(buf, sizeof(buf), "%5s  %-24s %8s %8s  %s", _("ITEM"), _("SKU"), _("STOCK"),
-	         _("STORE"), _("UPDATED (or why the item is skipped)"));
+	         _("STORE"), _("UPDATED, OR WHY SKIPPED"));
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, A_BOLD);
 	if (a->res.n == 0)

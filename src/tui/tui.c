@@ -376,7 +376,12 @@ void tui_put(WINDOW *w, int y, int x, int width, const char *text)
 	int used = 0, n = 0;
 	size_t len;
 
-	if (!w || width <= 0)
+	if (!w || x < 0 || y < 0 || y >= getmaxy(w))
+		return;
+	/* never past the window's right edge (that would wrap) */
+	if (width > getmaxx(w) - x)
+		width = getmaxx(w) - x;
+	if (width <= 0)
 		return;
 	if (!text)
 		text = "";
@@ -918,7 +923,8 @@ static void tui_draw_help(struct tui *t, const struct tui_screen_ops *ops)
 		bool title = s[0] && s[0] != ' ';
 		if (title)
 			wattron(win, A_BOLD);
-		tui_put(win, y0 + 1 + i, x0 + 1, w - 2, s);
+		tui_put(win, y0 + 1 + i, x0 + 1, w - 2, "");
+		tui_put(win, y0 + 1 + i, x0 + (title ? 3 : 1), w - (title ? 4 : 2), s);
 		if (title)
 			wattroff(win, A_BOLD);
 	}

@@ -154,6 +154,12 @@ void tui_hline(const struct tui *t, WINDOW *w, int y, int x, int width);
  * screen_editor.c; the suppliers screen's Space calls it. */
 int tui_supplier_set_active(struct tui *t, const char *slug, bool active, struct error *err);
 
+/* tui_spawn_sync, more precisely: with a daemon running on the database,
+ * the run is queued for the daemon (jobs_enqueue, trigger "console")
+ * instead of started here; it fails with ERRK_BUSY when the supplier is
+ * being synced or a run of it is already queued.  Without a daemon, the
+ * detached `dropstock run-now` records its run with trigger "manual". */
+
 /* Starts `dropstock [--config PATH] -q ARGS...` (args: the command and its
  * arguments, NULL-terminated, e.g. { "revert", "42", NULL }) detached like
  * tui_spawn_sync: its own session, stdio on /dev/null, no zombie left.
