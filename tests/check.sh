@@ -7,15 +7,21 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 sh tests/deps.sh || exit 1
 [ -x configure ] || ./bootstrap >/dev/null || exit 1
+if [ -f config.status ]; then
+	echo "check.sh: the source tree is configured in place; the suite builds out of" >&2
+	echo "tree (in _build/ and _build-sanitize/): run 'make distclean' here first" >&2
+	exit 1
+fi
 
 passed=0 failed=0 skipped=0 status=0
-run_suite() { # NAME CONFIGURE-ARGS...
+run_suite() { # NAME DIR CONFIGURE-ARGS...
 	name=$1
-	shift
-	dir="$top/_build-$name"
+	dir="$top/$2"
+	shift 2
 	mkdir -p "$dir"
-	echo "== $name build"
-	(cd "$dir" && { [ -f Makefile ] || "$top/configure" -q "$@"; } && make -j2 >build.log 2>&1) ||
+	echo "== $name build in $dir"
+	(cd "$dir" && { [ -f Makefile ] || "$top/configure" -q "$@" >build.log 2>&1; } &&
+		make -j2 >>build.log 2>&1) ||
 		{ tail -40 "$dir/build.log"; status=1; return; }
 	echo "== $name: make check"
 	(cd "$dir" && make -j2 check >check.log 2>&1)
@@ -40,8 +46,8 @@ run_suite() { # NAME CONFIGURE-ARGS...
 	skipped=$((skipped + ${s:-0}))
 }
 
-run_suite plain CFLAGS="-g -O2" --enable-werror
-run_suite sanitize CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+run_suite plain _build CFLAGS="-g -O2" --enable-werror
+run_suite sanitize _build-sanitize CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	LDFLAGS="-fsanitize=address,undefined"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] || status=1
