@@ -15,7 +15,7 @@
 struct command {
 	const char *name;
 	int (*run)(struct cli *cli, int argc, char **argv);
-	const char *summary;
+	const char *summary;   /* NULL: hidden from --help and `__complete commands` */
 };
 
 static const struct command commands[] = {
@@ -34,7 +34,20 @@ static const struct command commands[] = {
 	{ "console", cmd_console, N_("open the operator console (the default on a terminal)") },
 	{ "approve", cmd_approve, N_("apply a run that the mass-change guard stopped") },
 	{ "revert", cmd_revert, N_("set the links a run changed back to their values before it") },
+	{ "__complete", cmd_complete, NULL },
 };
+
+const char *cli_command(size_t i, int (**run)(struct cli *cli, int argc, char **argv))
+{
+	for (size_t k = 0; k < ARRAY_SIZE(commands); k++) {
+		if (!commands[k].summary || i-- > 0)
+			continue;
+		if (run)
+			*run = commands[k].run;
+		return commands[k].name;
+	}
+	return NULL;
+}
 
 static void usage(FILE *out)
 {
@@ -42,7 +55,8 @@ static void usage(FILE *out)
 	               "Keeps an online store's stock in step with its dropshipping suppliers.\n\n"
 	               "Commands:\n"));
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+		if (commands[i].summary)
+			fprintf(out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
 	fprintf(out, _("\nGlobal options:\n"
 	               "  -c, --config FILE  configuration file (default: $DROPSTOCK_CONFIG,\n"
 	               "                     $XDG_CONFIG_HOME/dropstock/dropstock.conf,\n"

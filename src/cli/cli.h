@@ -65,6 +65,10 @@ int cmd_run_now(struct cli *cli, int argc, char **argv);
 int cmd_console(struct cli *cli, int argc, char **argv);   /* cmd_console.c */
 int cmd_approve(struct cli *cli, int argc, char **argv);
 int cmd_revert(struct cli *cli, int argc, char **argv);
+int cmd_complete(struct cli *cli, int argc, char **argv);  /* hidden: shell completion */
+/* main.c: the I-th subcommand that --help lists (hidden ones skipped) and,
+ * when run is not NULL, its function; NULL past the last. */
+const char *cli_command(size_t i, int (**run)(struct cli *cli, int argc, char **argv));
 
 /* progress.c: a progress bar on stderr when it is a terminal, plain log
  * lines otherwise. */
