@@ -1,7 +1,8 @@
 #!/bin/sh
 # check.sh - the whole test suite, as CI runs it: a normal build and a build
 # with AddressSanitizer + UndefinedBehaviorSanitizer, each running
-# `make -j2 check`; ends with the totals of both as "N passed, N failed".
+# `make -j2 check`, then `make distcheck`; ends with the totals as
+# "N passed, N failed, N skipped".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -49,6 +50,19 @@ run_suite() { # NAME DIR CONFIGURE-ARGS...
 run_suite plain _build CFLAGS="-g -O2" --enable-werror
 run_suite sanitize _build-sanitize CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	LDFLAGS="-fsanitize=address,undefined"
+
+# The release tarball: it must build, install, pass the suite out of tree with
+# a read-only source directory, uninstall and distclean (about two minutes).
+echo "== make distcheck in $top/_build"
+if (cd "$top/_build" && make -j2 distcheck >distcheck.log 2>&1); then
+	echo "PASS: distcheck"
+	passed=$((passed + 1))
+else
+	echo "FAIL: distcheck"
+	tail -40 "$top/_build/distcheck.log"
+	failed=$((failed + 1))
+	status=1
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] || status=1
 exit $status
