@@ -235,30 +235,36 @@ static int64_t last_start(struct db *db, int64_t supplier_id, const char *kind)
 /* Queues one run and logs what became of it.  Returns the enqueue result,
  * -1 on error. */
 static int sched_enqueue(struct daemon *d, struct db *db, const struct sched_entry *e,
-                         enum sync_kind kind, const char *trigger)
+                         enum sync_kind kind, const char *trigger, int64_t due)
 {
 	struct error err = { 0 };
 	int64_t run_id = 0;
 	int rc = jobs_enqueue(db, e->supplier_id, kind, trigger, 0, &run_id, &err);
+	char when[32];
 
+	/* the fire time it was due at, so logs can be matched to the schedule */
+	if (due)
+		time_format_iso(due, when);
+	else
+		snprintf(when, sizeof(when), "-");
 	switch (rc) {
 	case ENQUEUE_ADDED:
-		log_info(_("%s: %s run %lld queued (%s)"), e->slug, kind_name(kind),
-		         (long long)run_id, trigger);
+		log_info(_("%s: %s run %lld queued (%s, due %s)"), e->slug, kind_name(kind),
+		         (long long)run_id, trigger, when);
 		wake_all(d);
 		break;
 	case ENQUEUE_REPLACED:
-		log_info(_("%s: full run %lld queued (%s); it replaces the queued delta run"), e->slug,
-		         (long long)run_id, trigger);
+		log_info(_("%s: full run %lld queued (%s, due %s); it replaces the queued delta run"),
+		         e->slug, (long long)run_id, trigger, when);
 		wake_all(d);
 		break;
 	case ENQUEUE_DUPLICATE:
-		log_info(_("%s: due %s run skipped: a run is already queued"), e->slug,
-		         kind_name(kind));
+		log_info(_("%s: due %s run skipped: a run is already queued (due %s)"), e->slug,
+		         kind_name(kind), when);
 		break;
 	case ENQUEUE_RUNNING:
-		log_info(_("%s: due %s run skipped: the supplier is being synced now"), e->slug,
-		         kind_name(kind));
+		log_info(_("%s: due %s run skipped: the supplier is being synced now (due %s)"),
+		         e->slug, kind_name(kind), when);
 		break;
 	default:
 		log_error(_("%s: cannot queue a %s run: %s"), e->slug, kind_name(kind), err.msg);
@@ -327,9 +333,9 @@ static void sched_build(struct daemon *d, struct db *db, const struct conf *c,
 			int64_t pd = dx ? schedule_prev(&e->delta, now) : 0;
 
 			if (pf && last_start(db, e->supplier_id, "full") < pf)
-				sched_enqueue(d, db, e, SYNC_FULL, "catch-up");
+				sched_enqueue(d, db, e, SYNC_FULL, "catch-up", 0);
 			else if (pd && last_start(db, e->supplier_id, NULL) < pd)
-				sched_enqueue(d, db, e, SYNC_DELTA, "catch-up");
+				sched_enqueue(d, db, e, SYNC_DELTA, "catch-up", 0);
 		}
 	}
 	for (int j = 0; j < n_old; j++)
@@ -349,15 +355,16 @@ static void sched_pass(struct daemon *d, struct db *db, struct sched_entry *tab,
 		struct sched_entry *e = &tab[i];
 		bool full_due = e->next_full && now >= e->next_full;
 		bool delta_due = e->next_delta && now >= e->next_delta;
+		int64_t full_at = e->next_full, delta_at = e->next_delta;
 
 		if (full_due)
 			e->next_full = schedule_next(&e->full, now);
 		if (delta_due)
 			e->next_delta = schedule_next(&e->delta, now);
 		if (full_due)
-			sched_enqueue(d, db, e, SYNC_FULL, "schedule");
+			sched_enqueue(d, db, e, SYNC_FULL, "schedule", full_at);
 		else if (delta_due)
-			sched_enqueue(d, db, e, SYNC_DELTA, "schedule");
+			sched_enqueue(d, db, e, SYNC_DELTA, "schedule", delta_at);
 		if (full_due || delta_due)
 			sched_log_next(e);
 	}

@@ -233,11 +233,14 @@ wait_until 20 "no scheduled delta runs" \
 wait_until 20 "no scheduled full runs" \
 	sql_ge 2 "SELECT COUNT(*) FROM sync_runs WHERE kind = 'full' AND \"trigger\" = 'schedule'"
 daemon_stop
-# every even second both are due: only the full one is queued then (the
-# delta is neither queued nor skipped at that second)
-sed -n -e 's/^\([0-9-]* [0-9:]*\) info: m: \(full\|delta\) run [0-9]* queued.*/\1 \2/p' \
-	-e 's/^\([0-9-]* [0-9:]*\) info: m: due \(full\|delta\) run skipped.*/\1 \2/p' "$DLOG" |
-	sort -u | awk '{ n[$1 " " $2]++ } END { for (k in n) if (n[k] > 1) print k }' > "$T/both"
+# every even second both are due: only the full one is queued for that
+# fire time (the delta is neither queued nor skipped for it); the log names
+# the fire time each run was due at
+sed -n -e 's/.* m: \(full\|delta\) run [0-9]* queued (schedule, due \([^)]*\)).*/\2 \1/p' \
+	-e 's/.* m: due \(full\|delta\) run skipped: .*(due \([^)]*\))$/\2 \1/p' "$DLOG" |
+	sort -u | awk '{ n[$1]++ } END { for (k in n) if (n[k] > 1) print k }' > "$T/both"
+sed -n 's/.* m: \(full\|delta\) run [0-9]* queued (schedule, due \([^)]*\)).*/\2/p' "$DLOG" |
+	grep -q . || { cat "$DLOG"; ds_fail "no scheduled run logged with its fire time"; }
 [ ! -s "$T/both" ] || { cat "$DLOG"; ds_fail "full and delta queued together at $(cat "$T/both")"; }
 no_overlap
 
