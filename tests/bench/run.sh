@@ -131,3 +131,112 @@ wait $SYNC_PID
 awk '/^webhooks:/ { printf "%-34s %10.0f items/s (%d items in %.2f s, %d failed requests)\n",
 	"POST /webhooks, batches of 100", $3 * 1000 / ($2 > 0 ? $2 : 1), $3, $2 / 1000, $4 }' "$T/wh.err"
 kill $SERVE_PID; wait $SERVE_PID 2>/dev/null
+
+# ---- the console: first screen, History paging and filter ----
+# A database of BENCH_HISTORY_LINKS links (default 10,000, three suppliers)
+# and BENCH_HISTORY_ROWS stock_log rows (default 10,000,000 over 90 days,
+# written by gen_history); the console runs in tmux at 120x40 as the
+# console tests drive it.  Times are from the keys (or the start) to the
+# screen showing the result, polled with capture-pane (a few ms apart);
+# each figure is the median of BENCH_CONSOLE_REPEATS (default 7).
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "# tmux not found: console rows skipped"
+	exit 0
+fi
+HROWS=${BENCH_HISTORY_ROWS:-10000000}
+HLINKS=${BENCH_HISTORY_LINKS:-10000}
+REP=${BENCH_CONSOLE_REPEATS:-7}
+HGEN=$PWD/tests/bench/gen_history
+C=$T/console
+mkdir -p "$C/suppliers.d"
+echo "database = \"$C/db.sqlite\";" > "$C/dropstock.conf"
+for s in alpha beta gamma; do
+	cat > "$C/suppliers.d/$s.conf" <<EOC
+slug = "$s";
+source = { url = "file://$C/$s.csv"; format = "csv"; map = { sku = "sku"; stock = "stock"; }; };
+EOC
+	chmod 600 "$C/suppliers.d/$s.conf"
+done
+"$HGEN" links "$HLINKS" "$C/links.csv" alpha beta gamma
+"$DS" --config "$C/dropstock.conf" link import "$C/links.csv" >/dev/null || exit 1
+"$HGEN" fill "$C/db.sqlite" "$HROWS" 90 1 2> "$C/fill.err" || { cat "$C/fill.err"; exit 1; }
+echo
+awk '{ printf "# console: %d stock_log rows written in %.1f s\n", $2, $3 / 1000 }' "$C/fill.err"
+
+TS=dsbench$$
+ctmux() { tmux -L "$TS" -f /dev/null "$@"; }
+trap 'ctmux kill-server >/dev/null 2>&1; cleanup' EXIT
+now_ms() { date +%s%3N; }
+# cwait T0 CMD...: polls the screen into $C/screen until CMD (a test on
+# that file) holds; prints the milliseconds since T0, or "timeout"
+cwait() {
+	_t0=$1; shift
+	_end=$(( $(now_ms) + 30000 ))
+	while :; do
+		ctmux capture-pane -p -t bench > "$C/screen" 2>/dev/null
+		if "$@"; then
+			echo $(( $(now_ms) - _t0 ))
+			return 0
+		fi
+		[ "$(now_ms)" -gt "$_end" ] && { echo timeout; return 1; }
+	done
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'; }
+has_row='[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] '
+first_screen() { grep -q '1 Suppliers' "$C/screen" && grep -q '^alpha ' "$C/screen"; }
+history_page() { # N: page N with its rows
+	grep -q "  Page $1\$" "$C/screen" && grep -q "^$has_row" "$C/screen"
+}
+history_sku() { # SKU: filtered by SKU, with rows of it
+	grep -q "SKU: $1 " "$C/screen" && grep -q "^$has_row.*$1" "$C/screen"
+}
+CONSOLE="exec env TERM=xterm-256color LC_ALL=C.UTF-8 HOME='$HOME' XDG_STATE_HOME='$XDG_STATE_HOME' \
+XDG_CONFIG_HOME='$XDG_CONFIG_HOME' '$DS' --config '$C/dropstock.conf' console"
+ctmux new-session -d -s bench -x 120 -y 40 "sleep 100000" || { echo "bench: tmux did not start"; exit 1; }
+ctmux set-option -g remain-on-exit on >/dev/null 2>&1
+ctmux set-option -t bench window-size manual >/dev/null 2>&1
+
+: > "$C/start"
+for i in $(seq "$REP"); do
+	t0=$(now_ms)
+	ctmux respawn-pane -k -t bench "$CONSOLE"
+	cwait "$t0" first_screen >> "$C/start" || { cat "$C/screen"; echo "bench: no first screen"; exit 1; }
+done
+
+# History: PgDn through REP pages, then REP SKU filters (each from the
+# unfiltered first page): hot and cold supplier SKUs, store SKUs, a prefix
+ctmux send-keys -t bench 3
+cwait "$(now_ms)" history_page 1 > /dev/null || { cat "$C/screen"; echo "bench: no History"; exit 1; }
+: > "$C/pgdn"
+for i in $(seq "$REP"); do
+	t0=$(now_ms)
+	ctmux send-keys -t bench NPage
+	cwait "$t0" history_page $((i + 1)) >> "$C/pgdn" || { cat "$C/screen"; echo "bench: PgDn"; exit 1; }
+done
+: > "$C/filter"
+i=0
+for sku in SKU-0000042 SKU-0009042 P-0005555 SKU-0000137 SKU-0007001 P-0000321 SKU-000004 \
+           SKU-0003333 P-0008888 SKU-0000999; do
+	i=$((i + 1))
+	[ $i -gt "$REP" ] && break
+	ctmux send-keys -t bench /
+	sleep 0.2
+	ctmux send-keys -t bench C-u
+	ctmux send-keys -t bench -l "$sku"
+	sleep 0.2
+	t0=$(now_ms)
+	ctmux send-keys -t bench Enter
+	cwait "$t0" history_sku "$sku" >> "$C/filter" || { cat "$C/screen"; echo "bench: filter $sku"; exit 1; }
+	echo "$sku=$(tail -1 "$C/filter")" >> "$C/filters"
+done
+ctmux send-keys -t bench q
+
+printf '%-40s %9s %9s %9s %s\n' "console case (${HROWS} stock_log rows)" median_ms min_ms max_ms target
+crow() { # NAME FILE TARGET
+	printf '%-40s %9s %9s %9s %s\n' "$1" "$(median < "$2")" "$(sort -n "$2" | head -1)" \
+		"$(sort -n "$2" | tail -1)" "$3"
+}
+crow "start to first full screen" "$C/start" "< 200 ms"
+crow "History PgDn" "$C/pgdn" "< 50 ms"
+crow "History / SKU filter" "$C/filter" "< 50 ms"
+echo "# filter ms:" $(cat "$C/filters")
