@@ -85,10 +85,7 @@ if ! command -v wrk >/dev/null 2>&1; then
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1
 	fi
 fi
-if ! command -v wrk >/dev/null 2>&1; then
-	echo "# wrk not found (Debian package wrk): service rows skipped"
-	exit 0
-fi
+service_rows() {
 cat >> "$T/api/dropstock.conf" <<EOC
 service = { api_keys = ( "benchkey" ); access_log = false; threads = 4; };
 EOC
@@ -131,6 +128,12 @@ wait $SYNC_PID
 awk '/^webhooks:/ { printf "%-34s %10.0f items/s (%d items in %.2f s, %d failed requests)\n",
 	"POST /webhooks, batches of 100", $3 * 1000 / ($2 > 0 ? $2 : 1), $3, $2 / 1000, $4 }' "$T/wh.err"
 kill $SERVE_PID; wait $SERVE_PID 2>/dev/null
+}
+if command -v wrk >/dev/null 2>&1; then
+	service_rows
+else
+	echo "# wrk not found (Debian package wrk): service rows skipped"
+fi
 
 # ---- the console: first screen, History paging and filter ----
 # A database of BENCH_HISTORY_LINKS links (default 10,000, three suppliers)
