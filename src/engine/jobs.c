@@ -334,7 +334,9 @@ int jobs_after_run(struct db *db, const struct conf *c, const struct job *job,
 	result = 0;
 	if (!str_eq(status, "failed") && !str_eq(status, "interrupted"))
 		goto commit;
-	if (!jobs_retryable(k)) {
+	if (rep->cancelled) {
+		note = xstrdup(_("not retried: cancelled by an operator"));
+	} else if (!jobs_retryable(k)) {
 		note = xstrdup(_("not retried: this error will not heal by waiting"));
 	} else if (job->attempt >= max) {
 		note = xasprintf(_("gave up after %d attempts"), job->attempt);

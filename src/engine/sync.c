@@ -99,6 +99,7 @@ struct sync_state {
 	struct fetch_stats fs;   /* fetcher side */
 	struct queue q;
 	atomic_bool abort;       /* the applier failed: the fetcher stops */
+	atomic_bool cancel;      /* an operator asked the run to stop (sync_runs flag) */
 	struct http_client *http;
 };
 
@@ -107,12 +108,15 @@ static int stop_requested(void *ud)
 	const struct sync_state *st = ud;
 
 	return (st->opts->stop && *st->opts->stop) || atomic_load(&st->abort) ||
+	       atomic_load(&st->cancel) ||
 	       (st->deadline_mono && time_mono_ms() >= st->deadline_mono);
 }
 
 /* The error of a stopped run: a signal, or the time limit. */
 static int stop_error(const struct sync_state *st, struct error *err)
 {
+	if (atomic_load(&st->cancel))
+		return err_set(err, ERRK_INTERRUPTED, _("cancelled by an operator"));
 	if (atomic_load(&st->abort))
 		return err_set(err, ERRK_INTERRUPTED, _("stopped: applying an earlier page failed"));
 	if (st->deadline_mono && time_mono_ms() >= st->deadline_mono)
@@ -210,6 +214,8 @@ static void report_progress(struct sync_state *st, bool force)
 		struct error e;
 		if (runs_update(st->db, st->rep->run_id, &st->rep->stats, &e) != 0)
 			log_warn("%s", e.msg);
+		if (runs_cancel_requested(st->db, st->rep->run_id))
+			atomic_store(&st->cancel, true);
 		st->last_update_mono = now;
 	}
 	if (st->opts->on_progress && (force || now - st->last_progress_mono >= RUN_UPDATE_MS)) {
@@ -1213,6 +1219,7 @@ finish:
 		rep->status = "needs_approval";
 	else if (err->kind == ERRK_INTERRUPTED)
 		rep->status = "interrupted";
+	rep->cancelled = rc != 0 && atomic_load(&st.cancel);
 	if (rc != 0 && !str_startswith(err->msg, s->slug))
 		err_prefix(err, "%s", s->slug);
 	if (rep->run_id) {

@@ -49,6 +49,7 @@ struct sync_report {
 	const char *status;                  /* "succeeded", "failed", "interrupted", "busy",
 	                                      * "needs_approval" (the guard stopped the run) */
 	const char *kind;                    /* "full" or "delta": what actually ran */
+	bool cancelled;                      /* an operator asked it to stop (not retried) */
 	bool delta_fell_back;                /* a delta was asked, but the supplier had no
 	                                      * watermark yet, so a full sync ran instead */
 	int64_t watermark;                   /* the supplier's delta watermark after the run (ms) */

@@ -85,6 +85,8 @@ static const char *const migrations[] = {
 	"  error TEXT,"
 	"  dry_run INTEGER NOT NULL DEFAULT 0 CHECK (dry_run IN (0, 1)),"
 	"  guard_reason TEXT,"
+	/* set by an operator (console `c`): the run stops after its page */
+	"  cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),"
 	"  reverts INTEGER REFERENCES sync_runs (id) ON DELETE SET NULL"
 	");"
 	"CREATE INDEX sync_runs_supplier ON sync_runs (supplier_id, id);"

@@ -943,6 +943,35 @@ int runs_update(struct db *db, int64_t run_id, const struct run_stats *s, struct
 	return step_done(db, st, N_("recording sync progress"), err);
 }
 
+int runs_request_cancel(struct db *db, int64_t run_id, struct error *err)
+{
+	static const char sql[] =
+		"UPDATE sync_runs SET cancel_requested = 1 WHERE id = ?1 AND status = 'running'";
+	sqlite3_stmt *st = db_stmt(db, sql, err);
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	if (step_done(db, st, N_("asking a run to stop"), err) < 0)
+		return -1;
+	return sqlite3_changes(db_handle(db));
+}
+
+bool runs_cancel_requested(struct db *db, int64_t run_id)
+{
+	static const char sql[] = "SELECT cancel_requested FROM sync_runs WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql, NULL);
+	bool yes = false;
+
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, run_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		yes = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return yes;
+}
+
 int runs_finish(struct db *db, int64_t run_id, const char *status, const struct run_stats *s,
                 const char *error, struct error *err)
 {

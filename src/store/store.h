@@ -140,6 +140,10 @@ int runs_begin(struct db *db, int64_t supplier_id, const char *kind, const char 
 /* Turns an existing (queued or claimed) run into "running" for this process:
  * pid, started_at = heartbeat_at = now. */
 int runs_start(struct db *db, int64_t run_id, struct error *err);
+/* Asks a running run to stop (any process: the run checks the flag with its
+ * progress, about 4 times a second).  1 asked, 0 not running, -1 error. */
+int runs_request_cancel(struct db *db, int64_t run_id, struct error *err);
+bool runs_cancel_requested(struct db *db, int64_t run_id);
 /* Writes progress and heartbeat_at = now. */
 int runs_update(struct db *db, int64_t run_id, const struct run_stats *st, struct error *err);
 /* status: "succeeded", "failed", "interrupted"; error may be NULL. */

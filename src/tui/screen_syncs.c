@@ -373,40 +373,10 @@ static void sy_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 
 /* ---- actions ---- */
 
-/* Whether pid is a dropstock process on this host (not some other process
- * that got the number since). */
-static bool sy_is_dropstock(long pid)
-{
-	char path[64], self[PATH_MAX], other[PATH_MAX], cmd[256];
-	ssize_t n, m;
-	FILE *f;
-
-	if (pid <= 0 || kill((pid_t)pid, 0) != 0)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	m = readlink(path, other, sizeof(other) - 1);
-	if (n > 0 && m > 0) {
-		self[n] = other[m] = '\0';
-		if (strcmp(self, other) == 0)
-			return true;
-	}
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if (!(f = fopen(path, "r")))
-		return false;
-	n = (ssize_t)fread(cmd, 1, sizeof(cmd) - 1, f);
-	fclose(f);
-	if (n <= 0)
-		return false;
-	cmd[n] = '\0';      /* argv[0] ends at the first NUL */
-	return strstr(cmd, "dropstock") != NULL;
-}
-
 static void sy_cancel(struct tui *t, struct sy_run *r)
 {
 	struct error err = { 0 };
 	char *q;
-	long dpid = 0;
 	int rc;
 
 	if (str_eq(r->status, "queued")) {
@@ -432,28 +402,20 @@ static void sy_cancel(struct tui *t, struct sy_run *r)
 		          (long long)r->id, r->status);
 		return;
 	}
-	if (daemon_is_running(tui_conf(t)->db_path, &dpid) && dpid && dpid == r->pid) {
-		tui_error(t, _("run %lld is carried out by the daemon (process %ld); it cannot be "
-		               "stopped alone: stop the daemon, or wait for the run"),
-		          (long long)r->id, dpid);
-		return;
-	}
-	if (!sy_is_dropstock((long)r->pid)) {
-		tui_error(t, _("run %lld: process %lld is not a dropstock process on this host; "
-		               "nothing sent"),
-		          (long long)r->id, (long long)r->pid);
-		return;
-	}
-	q = xasprintf(_("stop running run %lld (%s sync of %s, process %lld)?"), (long long)r->id,
-	              r->kind, r->slug, (long long)r->pid);
+	q = xasprintf(_("stop running run %lld (%s sync of %s)?"), (long long)r->id, r->kind,
+	              r->slug);
 	if (!tui_confirm(t, q)) {
 		free(q);
 		return;
 	}
 	free(q);
-	if (kill((pid_t)r->pid, SIGTERM) != 0)
-		tui_error(t, _("run %lld: cannot signal process %lld: %s"), (long long)r->id,
-		          (long long)r->pid, strerror(errno));
+	/* a flag the run reads with its progress: works for the daemon's runs
+	 * and for other processes alike */
+	rc = runs_request_cancel(tui_db(t), r->id, &err);
+	if (rc < 0)
+		tui_error(t, _("cancelling run %lld failed: %s"), (long long)r->id, err.msg);
+	else if (rc == 0)
+		tui_error(t, _("run %lld is no longer running"), (long long)r->id);
 	else
 		tui_message(t, _("run %lld asked to stop: it ends after the page in flight and shows "
 		                 "as interrupted"),
