@@ -196,18 +196,6 @@ static void check_refresh(struct tui *t, void *st)
 			finish(t, k->e[i]);
 }
 
-static void format_age(int64_t at, char *out, size_t size)
-{
-	char age[32];
-
-	if (at <= 0) {
-		snprintf(out, size, "%s", _("never"));
-		return;
-	}
-	time_format_age(time_now_ms() - at, age);
-	snprintf(out, size, _("%s ago"), age);
-}
-
 /* The live part of a supplier line. */
 static void live_text(const struct tui *t, const struct check_link *l, char *out, size_t size,
                       enum tui_colour_pair *cp)
@@ -297,7 +285,7 @@ static int draw_entry(struct tui *t, const struct entry *e, WINDOW *w, int y, in
 			x = 2 + wsup + 1;
 			tui_put(w, y, x, wss, l->supplier_sku);
 			x += wss + 1;
-			format_age(l->cached_at, age, sizeof(age));
+			tui_format_age(l->cached_at, age, sizeof(age));
 			if (l->has_cached)
 				snprintf(line, sizeof(line), _("cached %lld, %s"), (long long)l->cached, age);
 			else
@@ -325,7 +313,7 @@ static int draw_entry(struct tui *t, const struct entry *e, WINDOW *w, int y, in
 		x = 2 + wsup + 1;
 		tui_put(w, y, x, wss, c->supplier_sku);
 		x += wss + 1;
-		format_age(c->cached_at, age, sizeof(age));
+		tui_format_age(c->cached_at, age, sizeof(age));
 		if (c->has)
 			snprintf(line, sizeof(line), _("cached %lld, %s"), (long long)c->stock, age);
 		else

@@ -132,15 +132,6 @@ static int64_t day_start(int64_t ms, int days)
 	return (int64_t)mktime(&tm) * 1000;
 }
 
-static void format_time(int64_t ms, const char *fmt, char *out, size_t size)
-{
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !localtime_r(&s, &tm) || strftime(out, size, fmt, &tm) == 0)
-		snprintf(out, size, "-");
-}
-
 /* Sets page 0 for the current window and forgets the deeper pages. */
 static void reset_pages(struct history *h)
 {
@@ -343,7 +334,7 @@ static void history_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 
 	werase(w);
 	if (h->win_start) {
-		format_time(h->win_start, "%Y-%m-%d", win, sizeof(win));
+		tui_format_time(h->win_start, "%Y-%m-%d", win, sizeof(win));
 	} else {
 		snprintf(win, sizeof(win), "%s", _("all dates"));
 	}
@@ -399,7 +390,7 @@ static void history_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 			cp = TUI_C_RISE;
 		else if (r->new_stock < r->prev)
 			cp = TUI_C_FALL;
-		format_time(r->recorded_at, "%m-%d %H:%M:%S", tbuf, sizeof(tbuf));
+		tui_format_time(r->recorded_at, "%m-%d %H:%M:%S", tbuf, sizeof(tbuf));
 		if (r->has_prev)
 			snprintf(prev, sizeof(prev), "%lld", (long long)r->prev);
 		else

@@ -306,27 +306,6 @@ static void sku_refresh(struct tui *t, void *st)
 		load(t, v);
 }
 
-static void format_time(int64_t ms, const char *fmt, char *out, size_t size)
-{
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !localtime_r(&s, &tm) || strftime(out, size, fmt, &tm) == 0)
-		snprintf(out, size, "-");
-}
-
-static void format_age(int64_t at, char *out, size_t size)
-{
-	char age[32];
-
-	if (at <= 0) {
-		snprintf(out, size, "%s", _("never"));
-		return;
-	}
-	time_format_age(time_now_ms() - at, age);
-	snprintf(out, size, _("%s ago"), age);
-}
-
 /* The product's figure at time at (step function). */
 static int64_t value_at(const struct skuview *v, int64_t at)
 {
@@ -425,8 +404,8 @@ static void draw_chart(struct tui *t, const struct skuview *v, WINDOW *w, int y0
 		tui_put(w, y, lw, cw, buf_str(&b));
 	}
 	/* the time axis */
-	format_time(t0, "%m-%d %H:%M", tl, sizeof(tl));
-	format_time(t1, "%m-%d %H:%M", tr, sizeof(tr));
+	tui_format_time(t0, "%m-%d %H:%M", tl, sizeof(tl));
+	tui_format_time(t1, "%m-%d %H:%M", tr, sizeof(tr));
 	wattrset(w, tui_attr(t, TUI_C_DIM));
 	tui_put(w, y0 + h, lw, cw, tl);
 	if (cw > (int)strlen(tl) + (int)strlen(tr) + 1)
@@ -452,7 +431,7 @@ static void sku_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		wattrset(w, A_NORMAL);
 		return;
 	}
-	format_age(v->updated_at, upd, sizeof(upd));
+	tui_format_age(v->updated_at, upd, sizeof(upd));
 	snprintf(line, sizeof(line), _("SKU %s  %s  stock %lld (changed %s)"), v->sku,
 	         v->name ? v->name : "", (long long)v->stock, upd);
 	wattrset(w, tui_attr(t, TUI_C_TITLE));
@@ -498,7 +477,7 @@ static void sku_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		else
 			snprintf(stock, sizeof(stock), "%10s", _("none yet"));
 		tui_put(w, y, wsup + wss + 2, 10, stock);
-		format_age(l->cached_at, age, sizeof(age));
+		tui_format_age(l->cached_at, age, sizeof(age));
 		if (wsup + wss + 13 < cols)
 			tui_put(w, y, wsup + wss + 13, cols - (wsup + wss + 13), age);
 		y++;

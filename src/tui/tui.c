@@ -465,6 +465,27 @@ void tui_box(const struct tui *t, WINDOW *w, int y, int x, int height, int width
 	mvwadd_wch(w, y + height - 1, x + width - 1, &c);
 }
 
+void tui_format_time(int64_t ms, const char *fmt, char *out, size_t size)
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0 || !localtime_r(&s, &tm) || strftime(out, size, fmt, &tm) == 0)
+		snprintf(out, size, "-");
+}
+
+void tui_format_age(int64_t at, char *out, size_t size)
+{
+	char age[32];
+
+	if (at <= 0) {
+		snprintf(out, size, "%s", _("never"));
+		return;
+	}
+	time_format_age(time_now_ms() - at, age);
+	snprintf(out, size, _("%s ago"), age);
+}
+
 void tui_draw_bar(const struct tui *t, WINDOW *w, int y, int x, int width, int64_t done,
                   int64_t total)
 {

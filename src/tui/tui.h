@@ -194,4 +194,11 @@ void tui_print_keys(FILE *out);
  * "PgDn", "^L", "x", "/", "j/k" = either) stands for the key ch. */
 bool tui_key_matches(const char *name, int ch);
 
+/* Time texts shared by the screens: tui_format_time() writes ms (epoch
+ * milliseconds) in local time with the strftime format fmt, "-" for 0 or
+ * less; tui_format_age() writes "5 min ago" for a moment at (epoch ms),
+ * "never" for 0 or less. */
+void tui_format_time(int64_t ms, const char *fmt, char *out, size_t size);
+void tui_format_age(int64_t at, char *out, size_t size);
+
 #endif
