@@ -50,6 +50,18 @@ void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Shared option parsing helpers: "--since T" values. */
 bool cli_parse_time(const char *arg, int64_t *out_ms);
 
+/* output.c: helpers the subcommands share. */
+struct json_t;
+/* cli_conf() then cli_db(); 0, or EXIT_CONFIG / EXIT_FAILURE_ (the error is
+ * printed). */
+int cli_open_db(struct cli *cli, struct db **db);
+/* Flushes stdout; EXIT_OK, or prints the write error and EXIT_FAILURE_. */
+int cli_finish_output(void);
+/* Local "YYYY-MM-DD HH:MM[:SS] (5 min ago)" or "(in 5 s)", "-" for ms <= 0. */
+char *cli_fmt_when(int64_t ms, int64_t now, bool seconds, char out[96]);
+/* An ISO-8601 UTC string, or null for ms <= 0. */
+struct json_t *cli_json_time(int64_t ms);
+
 int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_suppliers(struct cli *cli, int argc, char **argv);
 int cmd_runs(struct cli *cli, int argc, char **argv);

@@ -73,15 +73,6 @@ static json_t *jstr(const char *s)
 	return v ? v : json_null();
 }
 
-static json_t *jtime(int64_t ms)
-{
-	char iso[32];
-
-	if (ms <= 0)
-		return json_null();
-	return json_string(time_format_iso(ms, iso));
-}
-
 static int print_json(const struct check_result *r, int64_t qty)
 {
 	json_t *sups = json_array(), *doc;
@@ -94,7 +85,7 @@ static int print_json(const struct check_result *r, int64_t qty)
 			"{s:o, s:o, s:o, s:o, s:o, s:b, s:o}",
 			"supplier", jstr(l->slug), "supplier_sku", jstr(l->supplier_sku),
 			"cached", l->has_cached ? json_integer(l->cached) : json_null(),
-			"cached_at", jtime(l->cached_at),
+			"cached_at", cli_json_time(l->cached_at),
 			"live", l->live_ok ? json_integer(l->live) : json_null(),
 			"asked", l->asked,
 			"error", l->error[0] ? jstr(l->error) : json_null()));
@@ -102,7 +93,7 @@ static int print_json(const struct check_result *r, int64_t qty)
 	doc = json_pack("{s:o, s:I, s:I, s:I, s:b, s:o, s:o}", "sku", jstr(r->product_sku),
 	                "requested", (json_int_t)qty, "stock", (json_int_t)r->stock,
 	                "cached_stock", (json_int_t)r->cached_stock, "ok", r->stock >= qty,
-	                "checked_at", jtime(r->checked_at), "suppliers", sups);
+	                "checked_at", cli_json_time(r->checked_at), "suppliers", sups);
 	rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(doc);

@@ -23,7 +23,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -68,45 +67,6 @@ static int usage_error(const char *fmt, const char *arg)
 	cli_error(fmt, arg);
 	fputs(_(events_usage), stderr);
 	return EXIT_USAGE;
-}
-
-static int open_db(struct cli *cli, struct db **db)
-{
-	if (!cli_conf(cli))
-		return EXIT_CONFIG;
-	if (!(*db = cli_db(cli)))
-		return EXIT_FAILURE_;
-	return 0;
-}
-
-static int finish_output(void)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error(_("writing the output: %s"), strerror(errno));
-		return EXIT_FAILURE_;
-	}
-	return EXIT_OK;
-}
-
-/* Local "YYYY-MM-DD HH:MM:SS (5 min ago)" or "(in 5 s)", "-" for 0. */
-static char *fmt_when(int64_t ms, int64_t now, char out[96])
-{
-	char age[32], day[32];
-	time_t t;
-	struct tm tm;
-
-	if (ms <= 0) {
-		snprintf(out, 96, "-");
-		return out;
-	}
-	t = (time_t)(ms / 1000);
-	if (!localtime_r(&t, &tm) || strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		snprintf(day, sizeof(day), "?");
-	if (ms > now + 1000)
-		snprintf(out, 96, _("%s (in %s)"), day, time_format_age(ms - now, age));
-	else
-		snprintf(out, 96, _("%s (%s ago)"), day, time_format_age(now - ms, age));
-	return out;
 }
 
 /* ---- the list ---- */
@@ -190,13 +150,6 @@ static void table_free(struct list_out *o)
 	free(o->cells);
 }
 
-static json_t *jtime(int64_t ms)
-{
-	char iso[32];
-
-	return ms > 0 ? json_string(time_format_iso(ms, iso)) : json_null();
-}
-
 /* A JSON string, with bytes that are not UTF-8 replaced by U+FFFD. */
 static json_t *jstr(const char *s)
 {
@@ -234,11 +187,11 @@ static int list_cb(void *ud, const struct outbox_event *e)
 		json_object_set_new(obj, "kind", jstr(e->kind));
 		json_object_set_new(obj, "product_sku", jstr(e->product_sku));
 		json_object_set_new(obj, "state", json_string(state));
-		json_object_set_new(obj, "created_at", jtime(e->created_at));
+		json_object_set_new(obj, "created_at", cli_json_time(e->created_at));
 		json_object_set_new(obj, "attempts", json_integer(e->attempts));
 		json_object_set_new(obj, "next_attempt_at",
-		                    pending ? jtime(e->next_attempt_at) : json_null());
-		json_object_set_new(obj, "delivered_at", jtime(e->delivered_at));
+		                    pending ? cli_json_time(e->next_attempt_at) : json_null());
+		json_object_set_new(obj, "delivered_at", cli_json_time(e->delivered_at));
 		json_object_set_new(obj, "last_error", jstr(e->last_error));
 		payload = e->payload ? json_loads(e->payload, JSON_DECODE_ANY, &je) : NULL;
 		json_object_set_new(obj, "payload", payload ? payload : jstr(e->payload));
@@ -259,14 +212,14 @@ static int list_cb(void *ud, const struct outbox_event *e)
 
 		snprintf(id, sizeof(id), "%" PRId64, e->id);
 		snprintf(attempts, sizeof(attempts), "%" PRId64, e->attempts);
-		fmt_when(e->created_at, o->now, created);
+		cli_fmt_when(e->created_at, o->now, true, created);
 		if (!pending)
 			snprintf(next, sizeof(next), "-");
 		else if (e->next_attempt_at <= o->now)
 			snprintf(next, sizeof(next), "%s", _("due now"));
 		else
-			fmt_when(e->next_attempt_at, o->now, next);
-		fmt_when(e->delivered_at, o->now, delivered);
+			cli_fmt_when(e->next_attempt_at, o->now, true, next);
+		cli_fmt_when(e->delivered_at, o->now, true, delivered);
 		cells[0] = id;
 		cells[1] = e->kind;
 		cells[2] = e->product_sku ? e->product_sku : "-";
@@ -288,7 +241,7 @@ static int events_list(struct cli *cli, const struct outbox_query *q, bool json)
 	struct db *db;
 	int rc;
 
-	if ((rc = open_db(cli, &db)) != 0)
+	if ((rc = cli_open_db(cli, &db)) != 0)
 		return rc;
 	memset(&o, 0, sizeof(o));
 	o.json = json;
@@ -331,7 +284,7 @@ static int events_list(struct cli *cli, const struct outbox_query *q, bool json)
 		table_print(&o);
 	}
 	table_free(&o);
-	return finish_output();
+	return cli_finish_output();
 }
 
 /* ---- retry ---- */
@@ -384,7 +337,7 @@ static int events_retry(struct cli *cli, int argc, char **argv)
 		return usage_error(_("events retry: unexpected argument '%s'"), argv[optind]);
 	if (all == (id != 0))
 		return usage_error("%s", _("events retry: give either an event ID or --all-dead"));
-	if ((rc = open_db(cli, &db)) != 0)
+	if ((rc = cli_open_db(cli, &db)) != 0)
 		return rc;
 
 	if (id) {
@@ -404,7 +357,7 @@ static int events_retry(struct cli *cli, int argc, char **argv)
 		}
 		if (e.delivered_at > 0) {
 			cli_error(_("event %lld was delivered already, %s; nothing to retry"),
-			          (long long)id, fmt_when(e.delivered_at, time_now_ms(), when));
+			          (long long)id, cli_fmt_when(e.delivered_at, time_now_ms(), true, when));
 			return EXIT_FAILURE_;
 		}
 		if (!e.dead) {
@@ -412,8 +365,8 @@ static int events_retry(struct cli *cli, int argc, char **argv)
 				printf(_("event %lld is pending, not dead: next attempt %s\n"), (long long)id,
 				       e.next_attempt_at <= time_now_ms()
 				               ? _("now")
-				               : fmt_when(e.next_attempt_at, time_now_ms(), when));
-			return finish_output();
+				               : cli_fmt_when(e.next_attempt_at, time_now_ms(), true, when));
+			return cli_finish_output();
 		}
 	}
 	n = outbox_retry(db, id, &err);
@@ -432,7 +385,7 @@ static int events_retry(struct cli *cli, int argc, char **argv)
 			          (unsigned long)n),
 			       n);
 	}
-	return finish_output();
+	return cli_finish_output();
 }
 
 /* ---- deliver ---- */
@@ -453,7 +406,7 @@ static int events_deliver(struct cli *cli, int argc, char **argv)
 	}
 	if (argc > 1)
 		return usage_error(_("events deliver: unexpected argument '%s'"), argv[1]);
-	if ((rc = open_db(cli, &db)) != 0)
+	if ((rc = cli_open_db(cli, &db)) != 0)
 		return rc;
 	conf = cli->conf;
 	if (str_empty(conf->events.url) && str_empty(conf->events.command)) {
@@ -481,13 +434,13 @@ static int events_deliver(struct cli *cli, int argc, char **argv)
 		if (p.next_due_at > 0)
 			printf(_("next attempt: %s\n"), p.next_due_at <= time_now_ms()
 			                                        ? _("now")
-			                                        : fmt_when(p.next_due_at, time_now_ms(), when));
+			                                        : cli_fmt_when(p.next_due_at, time_now_ms(), true, when));
 	}
 	if (stop_requested) {
 		cli_error("%s", _("stopped by a signal"));
 		return EXIT_FAILURE_;
 	}
-	return finish_output();
+	return cli_finish_output();
 }
 
 /* ---- the command ---- */

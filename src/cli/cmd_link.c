@@ -91,15 +91,6 @@ static int want_args(int argc, char **argv, int n, const char *what)
 	return -1;
 }
 
-static int open_db(struct cli *cli, struct db **db)
-{
-	if (!cli_conf(cli))
-		return EXIT_CONFIG;
-	if (!(*db = cli_db(cli)))
-		return EXIT_FAILURE_;
-	return 0;
-}
-
 static int link_import(struct cli *cli, int argc, char **argv)
 {
 	struct error err = { 0 };
@@ -111,7 +102,7 @@ static int link_import(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (want_args(argc, argv, 1, _("a CSV file")) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_db(cli, &db)) != 0)
+	if ((rc = cli_open_db(cli, &db)) != 0)
 		return rc;
 	/* links_import_csv runs the whole file in one transaction itself */
 	if (links_import_csv(db, argv[optind], &added, &err) < 0) {
@@ -152,7 +143,7 @@ static int link_add(struct cli *cli, int argc, char **argv)
 	product_sku = argv[optind];
 	slug = argv[optind + 1];
 	supplier_sku = argv[optind + 2];
-	if ((rc = open_db(cli, &db)) != 0)
+	if ((rc = cli_open_db(cli, &db)) != 0)
 		return rc;
 	if (engine_link_add(db, cli->conf, product_sku, name, slug, supplier_sku, &o, &err) < 0) {
 		cli_error(_("link add: %s"), err.msg);
@@ -191,7 +182,7 @@ static int link_remove(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	slug = argv[optind];
 	supplier_sku = argv[optind + 1];
-	if ((rc = open_db(cli, &db)) != 0)
+	if ((rc = cli_open_db(cli, &db)) != 0)
 		return rc;
 	if (engine_link_remove(db, cli->conf, slug, supplier_sku, &o, &err) < 0) {
 		cli_error(_("link remove: %s"), err.msg);

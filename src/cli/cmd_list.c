@@ -133,29 +133,10 @@ static bool parse_when(const char *cmd, const char *opt, const char *arg, int64_
 	return true;
 }
 
-/* Opens configuration and database; returns 0 or the exit code. */
-static int open_db(struct cli *cli, struct db **db)
-{
-	if (!cli_conf(cli))
-		return EXIT_CONFIG;
-	if (!(*db = cli_db(cli)))
-		return EXIT_FAILURE_;
-	return 0;
-}
-
 static int report_failed(const struct error *err)
 {
 	cli_error("%s", err->msg);
 	return cli_exit_for(err->kind);
-}
-
-static int finish_output(void)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error(_("writing the output: %s"), strerror(errno));
-		return EXIT_FAILURE_;
-	}
-	return EXIT_OK;
 }
 
 /* ---- human output ---- */
@@ -269,27 +250,6 @@ static void table_free(struct table *t)
 	t->rows = t->cap = 0;
 }
 
-/* Local "YYYY-MM-DD HH:MM (5 min ago)", or "-" when ms is 0. */
-static char *fmt_when(int64_t ms, int64_t now, char out[96])
-{
-	char age[32], day[32];
-	time_t t;
-	struct tm tm;
-
-	if (ms <= 0) {
-		snprintf(out, 96, "-");
-		return out;
-	}
-	t = (time_t)(ms / 1000);
-	if (!localtime_r(&t, &tm) || strftime(day, sizeof(day), "%Y-%m-%d %H:%M", &tm) == 0)
-		snprintf(day, sizeof(day), "?");
-	if (ms > now + 1000)
-		snprintf(out, 96, _("%s (in %s)"), day, time_format_age(ms - now, age));
-	else
-		snprintf(out, 96, _("%s (%s ago)"), day, time_format_age(now - ms, age));
-	return out;
-}
-
 /* "850 ms", "12.5 s", "3 min 05 s", "2 h 04 min". */
 static char *fmt_duration(int64_t ms, char out[32])
 {
@@ -380,15 +340,6 @@ static json_t *jstr(const char *s)
 	v = json_string(buf_str(&b));
 	buf_free(&b);
 	return v ? v : json_null();
-}
-
-static json_t *jtime(int64_t ms)
-{
-	char iso[32];
-
-	if (ms <= 0)
-		return json_null();
-	return json_string(time_format_iso(ms, iso));
 }
 
 static json_t *jint_or_null(int64_t v)
@@ -525,8 +476,8 @@ static int sup_cb(void *ud, const struct report_supplier *s)
 		if (s->running_run_id) {
 			run = json_object();
 			json_object_set_new(run, "run_id", json_integer(s->running_run_id));
-			json_object_set_new(run, "started_at", jtime(s->running_started_at));
-			json_object_set_new(run, "heartbeat_at", jtime(s->running_heartbeat_at));
+			json_object_set_new(run, "started_at", cli_json_time(s->running_started_at));
+			json_object_set_new(run, "heartbeat_at", cli_json_time(s->running_heartbeat_at));
 			json_object_set_new(run, "done", json_integer(s->running_done));
 			json_object_set_new(run, "total", jint_or_null(s->running_total));
 		}
@@ -536,9 +487,9 @@ static int sup_cb(void *ud, const struct report_supplier *s)
 		json_object_set_new(obj, "configured", json_boolean(configured));
 		json_object_set_new(obj, "priority", json_integer(s->priority));
 		json_object_set_new(obj, "links", json_integer(s->links));
-		json_object_set_new(obj, "last_full_at", jtime(s->last_full_at));
+		json_object_set_new(obj, "last_full_at", cli_json_time(s->last_full_at));
 		json_object_set_new(obj, "last_full_status", jstr(s->last_full_status));
-		json_object_set_new(obj, "last_delta_at", jtime(s->last_delta_at));
+		json_object_set_new(obj, "last_delta_at", cli_json_time(s->last_delta_at));
 		json_object_set_new(obj, "last_delta_status", jstr(s->last_delta_status));
 		json_object_set_new(obj, "running", run);
 		return jlist_add(&o->jl, obj, o->err);
@@ -552,12 +503,12 @@ static int sup_cb(void *ud, const struct report_supplier *s)
 	else
 		active = s->active ? _("yes") : _("no");
 	if (s->last_full_at > 0)
-		snprintf(full, sizeof(full), "%s %s", fmt_when(s->last_full_at, o->now, when),
+		snprintf(full, sizeof(full), "%s %s", cli_fmt_when(s->last_full_at, o->now, false, when),
 		         s->last_full_status ? s->last_full_status : "");
 	else
 		snprintf(full, sizeof(full), "%s", _("never"));
 	if (s->last_delta_at > 0)
-		snprintf(delta, sizeof(delta), "%s %s", fmt_when(s->last_delta_at, o->now, when),
+		snprintf(delta, sizeof(delta), "%s %s", cli_fmt_when(s->last_delta_at, o->now, false, when),
 		         s->last_delta_status ? s->last_delta_status : "");
 	else
 		snprintf(delta, sizeof(delta), "%s", _("never"));
@@ -616,7 +567,7 @@ int cmd_suppliers(struct cli *cli, int argc, char **argv)
 	}
 	if (extra_args(argv[0], argc, argv, _(suppliers_usage)) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_db(cli, &db)) != 0)
+	if ((rc = cli_open_db(cli, &db)) != 0)
 		return rc;
 
 	list_start(&o, json, "suppliers", &err, 8, "lllrrlll", _("SLUG"), _("NAME"), _("ACTIVE"),
@@ -625,7 +576,7 @@ int cmd_suppliers(struct cli *cli, int argc, char **argv)
 	if (report_suppliers(db, sup_cb, &o, &err) < 0)
 		return list_failed(&o);
 	list_finish(&o, NULL, _("no suppliers configured (add one under suppliers.d/)"));
-	return finish_output();
+	return cli_finish_output();
 }
 
 /* ---- runs ---- */
@@ -652,11 +603,11 @@ static int runs_cb(void *ud, const struct report_run *r)
 		json_object_set_new(obj, "status", jstr(r->status));
 		json_object_set_new(obj, "dry_run", json_boolean(r->dry_run));
 		json_object_set_new(obj, "attempt", json_integer(r->attempt));
-		json_object_set_new(obj, "next_attempt_at", jtime(r->next_attempt_at));
+		json_object_set_new(obj, "next_attempt_at", cli_json_time(r->next_attempt_at));
 		json_object_set_new(obj, "pid", jint_or_null(r->pid));
-		json_object_set_new(obj, "started_at", jtime(r->started_at));
-		json_object_set_new(obj, "finished_at", jtime(r->finished_at));
-		json_object_set_new(obj, "heartbeat_at", jtime(r->heartbeat_at));
+		json_object_set_new(obj, "started_at", cli_json_time(r->started_at));
+		json_object_set_new(obj, "finished_at", cli_json_time(r->finished_at));
+		json_object_set_new(obj, "heartbeat_at", cli_json_time(r->heartbeat_at));
 		json_object_set_new(obj, "done", json_integer(r->done));
 		json_object_set_new(obj, "total", jint_or_null(r->total));
 		json_object_set_new(obj, "pages", json_integer(r->pages));
@@ -695,7 +646,7 @@ static int runs_cb(void *ud, const struct report_run *r)
 	else
 		snprintf(items, sizeof(items), "%" PRId64, r->seen);
 	table_row(&o->t, fmt_i64(r->id, id), r->supplier, r->kind, r->trigger, status,
-	          fmt_when(r->started_at, o->now, started), dur, items,
+	          cli_fmt_when(r->started_at, o->now, false, started), dur, items,
 	          fmt_i64(r->changed, changed), fmt_i64(r->unknown, unknown),
 	          fmt_i64(r->invalid, invalid), error);
 	free(error);
@@ -743,7 +694,7 @@ int cmd_runs(struct cli *cli, int argc, char **argv)
 	}
 	if (extra_args(argv[0], argc, argv, _(runs_usage)) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_db(cli, &db)) != 0 || (rc = check_supplier(db, supplier, &err)) != 0)
+	if ((rc = cli_open_db(cli, &db)) != 0 || (rc = check_supplier(db, supplier, &err)) != 0)
 		return rc;
 
 	list_start(&o, json, "runs", &err, 12, "rlllllrrrrrl", _("ID"), _("SUPPLIER"), _("KIND"),
@@ -755,7 +706,7 @@ int cmd_runs(struct cli *cli, int argc, char **argv)
 	                 : xstrdup(_("no sync runs yet"));
 	list_finish(&o, NULL, empty);
 	free(empty);
-	return finish_output();
+	return cli_finish_output();
 }
 
 /* ---- history ---- */
@@ -783,7 +734,7 @@ static int hist_cb(void *ud, const struct report_history_row *r)
 		json_t *obj = json_object();
 
 		json_object_set_new(obj, "id", json_integer(r->id));
-		json_object_set_new(obj, "recorded_at", jtime(r->recorded_at));
+		json_object_set_new(obj, "recorded_at", cli_json_time(r->recorded_at));
 		json_object_set_new(obj, "supplier", jstr(r->supplier));
 		json_object_set_new(obj, "supplier_sku", jstr(r->supplier_sku));
 		json_object_set_new(obj, "product_sku", jstr(r->product_sku));
@@ -793,7 +744,7 @@ static int hist_cb(void *ud, const struct report_history_row *r)
 		json_object_set_new(obj, "new_stock", json_integer(r->new_stock));
 		json_object_set_new(obj, "source", jstr(r->source));
 		json_object_set_new(obj, "run_id", jint_or_null(r->run_id));
-		json_object_set_new(obj, "source_time", jtime(r->source_time));
+		json_object_set_new(obj, "source_time", cli_json_time(r->source_time));
 		return jlist_add(&o->jl, obj, o->err);
 	}
 
@@ -807,7 +758,7 @@ static int hist_cb(void *ud, const struct report_history_row *r)
 		fmt_i64(r->run_id, run);
 	else
 		snprintf(run, sizeof(run), "-");
-	table_row(&o->t, fmt_when(r->recorded_at, o->now, when),
+	table_row(&o->t, cli_fmt_when(r->recorded_at, o->now, false, when),
 	          r->supplier ? r->supplier : "-", r->supplier_sku ? r->supplier_sku : "-",
 	          r->product_sku ? r->product_sku : "-", change, r->source, run);
 	return 0;
@@ -888,7 +839,7 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	}
 	if (extra_args(argv[0], argc, argv, _(history_usage)) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_db(cli, &db)) != 0 || (rc = check_supplier(db, f.supplier, &err)) != 0)
+	if ((rc = cli_open_db(cli, &db)) != 0 || (rc = check_supplier(db, f.supplier, &err)) != 0)
 		return rc;
 
 	list_start(&o, json, "history", &err, 7, "lllllll", _("WHEN"), _("SUPPLIER"),
@@ -901,7 +852,7 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	                                      : _("no stock changes match")) && more)
 		printf(_("more: add --after %s for the next page\n"), cur);
 	free(tail);
-	return finish_output();
+	return cli_finish_output();
 }
 
 /* ---- unknown ---- */
@@ -923,8 +874,8 @@ static int unk_cb(void *ud, const struct report_unknown_row *r)
 
 		json_object_set_new(obj, "supplier", jstr(r->supplier));
 		json_object_set_new(obj, "supplier_sku", jstr(r->supplier_sku));
-		json_object_set_new(obj, "first_seen", jtime(r->first_seen));
-		json_object_set_new(obj, "last_seen", jtime(r->last_seen));
+		json_object_set_new(obj, "first_seen", cli_json_time(r->first_seen));
+		json_object_set_new(obj, "last_seen", cli_json_time(r->last_seen));
 		json_object_set_new(obj, "last_stock",
 		                    r->has_stock ? json_integer(r->last_stock) : json_null());
 		json_object_set_new(obj, "times_seen", json_integer(r->times_seen));
@@ -938,7 +889,8 @@ static int unk_cb(void *ud, const struct report_unknown_row *r)
 	else
 		snprintf(stock, sizeof(stock), "-");
 	table_row(&o->t, r->supplier, r->supplier_sku, stock, fmt_i64(r->times_seen, times),
-	          fmt_when(r->first_seen, o->now, first), fmt_when(r->last_seen, o->now, last));
+	          cli_fmt_when(r->first_seen, o->now, false, first),
+	          cli_fmt_when(r->last_seen, o->now, false, last));
 	return 0;
 }
 
@@ -976,7 +928,7 @@ int cmd_unknown(struct cli *cli, int argc, char **argv)
 	}
 	if (extra_args(argv[0], argc, argv, _(unknown_usage)) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_db(cli, &db)) != 0 || (rc = check_supplier(db, supplier, &err)) != 0)
+	if ((rc = cli_open_db(cli, &db)) != 0 || (rc = check_supplier(db, supplier, &err)) != 0)
 		return rc;
 
 	list_start(&o, json, "unknown", &err, 6, "llrrll", _("SUPPLIER"), _("SUPPLIER SKU"),
@@ -986,7 +938,7 @@ int cmd_unknown(struct cli *cli, int argc, char **argv)
 	if (list_finish(&o, NULL, _("no unknown SKUs: every SKU seen in the feeds is linked")))
 		printf("%s\n", _("link one with: dropstock link add PRODUCT_SKU SUPPLIER_SLUG "
 		                 "SUPPLIER_SKU"));
-	return finish_output();
+	return cli_finish_output();
 }
 
 /* ---- export ---- */
@@ -1037,7 +989,7 @@ static int exp_cb(void *ud, const struct report_product *p)
 		json_object_set_new(obj, "name", jstr(p->name));
 		json_object_set_new(obj, "stock", json_integer(p->stock));
 		json_object_set_new(obj, "available", json_boolean(p->available));
-		json_object_set_new(obj, "updated_at", jtime(p->updated_at));
+		json_object_set_new(obj, "updated_at", cli_json_time(p->updated_at));
 		return jlist_add(&o->jl, obj, o->err);
 	}
 	csv_field(stdout, p->sku);
@@ -1093,7 +1045,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 	}
 	if (extra_args(argv[0], argc, argv, _(export_usage)) < 0)
 		return EXIT_USAGE;
-	if ((rc = open_db(cli, &db)) != 0)
+	if ((rc = cli_open_db(cli, &db)) != 0)
 		return rc;
 
 	memset(&o, 0, sizeof(o));
@@ -1112,5 +1064,5 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		jlist_close(&o.jl);
 		fputs("}\n", stdout);
 	}
-	return finish_output();
+	return cli_finish_output();
 }

@@ -23,7 +23,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -63,13 +62,6 @@ static json_t *jsku(const char *s)
 	return j ? j : json_string("?");
 }
 
-static json_t *jtime(int64_t ms)
-{
-	char iso[32];
-
-	return ms > 0 ? json_string(time_format_iso(ms, iso)) : json_null();
-}
-
 static json_t *report_json(const struct revert_report *r)
 {
 	json_t *restored = json_array(), *newer = json_array(), *no_prev = json_array();
@@ -96,7 +88,7 @@ static json_t *report_json(const struct revert_report *r)
 			(json_int_t)it->run_stock, "stock", (json_int_t)it->current, "source",
 			it->newer_source[0] ? json_string(it->newer_source) : json_null(), "run_id",
 			it->newer_run_id ? json_integer(it->newer_run_id) : json_null(), "at",
-			jtime(it->newer_at)));
+			cli_json_time(it->newer_at)));
 	}
 	for (i = 0; i < r->n_no_prev && i < ITEMS_JSON; i++) {
 		const struct revert_item *it = &r->no_prev[i];
@@ -213,7 +205,7 @@ int cmd_revert(struct cli *cli, int argc, char **argv)
 	struct conf *conf;
 	struct db *db;
 	int64_t run_id;
-	int c, rc;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "njh", opts, NULL)) != -1) {
 		switch (c) {
@@ -261,10 +253,5 @@ int cmd_revert(struct cli *cli, int argc, char **argv)
 		report_print(&r);
 	}
 	revert_report_free(&r);
-	rc = EXIT_OK;
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error(_("writing the output: %s"), strerror(errno));
-		rc = EXIT_FAILURE_;
-	}
-	return rc;
+	return cli_finish_output();
 }

@@ -1,0 +1,61 @@
+/* output.c - helpers the subcommands share: opening the configuration and
+ * the database, finishing stdout, and formatting times for people and for
+ * JSON.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+
+int cli_open_db(struct cli *cli, struct db **db)
+{
+	if (!cli_conf(cli))
+		return EXIT_CONFIG;
+	if (!(*db = cli_db(cli)))
+		return EXIT_FAILURE_;
+	return 0;
+}
+
+int cli_finish_output(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error(_("writing the output: %s"), strerror(errno));
+		return EXIT_FAILURE_;
+	}
+	return EXIT_OK;
+}
+
+char *cli_fmt_when(int64_t ms, int64_t now, bool seconds, char out[96])
+{
+	char age[32], day[32];
+	time_t t;
+	struct tm tm;
+
+	if (ms <= 0) {
+		snprintf(out, 96, "-");
+		return out;
+	}
+	t = (time_t)(ms / 1000);
+	if (!localtime_r(&t, &tm) ||
+	    strftime(day, sizeof(day), seconds ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(day, sizeof(day), "?");
+	if (ms > now + 1000)
+		snprintf(out, 96, _("%s (in %s)"), day, time_format_age(ms - now, age));
+	else
+		snprintf(out, 96, _("%s (%s ago)"), day, time_format_age(now - ms, age));
+	return out;
+}
+
+json_t *cli_json_time(int64_t ms)
+{
+	char iso[32];
+
+	if (ms <= 0)
+		return json_null();
+	return json_string(time_format_iso(ms, iso));
+}
