@@ -158,6 +158,7 @@ struct req {
 	struct MHD_Connection *conn;
 	int64_t qty;
 	bool answered;             /* ans is filled, the connection resumed */
+	bool deferred;             /* a GET/HEAD: routed on the second call */
 	struct answer ans;
 	struct req *next_waiter;
 	/* webhook */
@@ -1105,6 +1106,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->route = ROUTE_OTHER;
 		*con_cls = rq;
 		atomic_fetch_add(&s->active, 1);
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+			/* a response queued on the first call makes libmicrohttpd
+			 * close the connection after it: answer on the next call,
+			 * so keep-alive connections stay open */
+			rq->deferred = true;
+			return MHD_YES;
+		}
+		return route_first(s, conn, rq, url, method);
+	}
+	if (rq->deferred) {
+		if (*upload_data_size > 0) {
+			*upload_data_size = 0;      /* a GET has no use for a body */
+			return MHD_YES;
+		}
+		rq->deferred = false;
 		return route_first(s, conn, rq, url, method);
 	}
 	if (rq->route == ROUTE_STOCK_CHECK && rq->answered && !rq->queued)

@@ -241,6 +241,13 @@ expect_code 400 "a bad cursor"
 get /healthz
 expect_code 200 "healthz"
 ds_expect_eq "$(cat "$T/body")" '{"status":"ok","database":"ok"}' "healthz body"
+
+# keep-alive: two requests on one connection (a response queued too early
+# made libmicrohttpd close every connection)
+curl -sv "$URL/healthz" "$URL/healthz" > /dev/null 2> "$T/keepalive"
+grep -q "Re-using existing connection" "$T/keepalive" ||
+	{ cat "$T/keepalive"; ds_fail "the connection was not kept alive"; }
+grep -qi "^< connection: close" "$T/keepalive" && ds_fail "Connection: close on a GET"
 get /metrics
 expect_code 200 "metrics"
 ds_expect_grep "^Content-Type: text/plain; version=0.0.4" "$T/headers" "metrics content type"
