@@ -877,22 +877,22 @@ static void map_defaults(struct mapping *m)
 	m->encoding = xstrdup("UTF-8");
 }
 
-/* to must own nothing yet. */
-static void map_copy(struct mapping *to, const struct mapping *from)
+/* to must own nothing yet (also used by the editor through conf.h). */
+void conf_map_copy(struct mapping *to, const struct mapping *from)
 {
 	int i;
 
 	*to = *from;
-	to->items = dup_or_null(from->items);
-	to->sku = dup_or_null(from->sku);
-	to->stock = dup_or_null(from->stock);
-	to->updated_at = dup_or_null(from->updated_at);
-	to->available = dup_or_null(from->available);
-	to->success = dup_or_null(from->success);
-	to->message = dup_or_null(from->message);
-	to->total = dup_or_null(from->total);
-	to->next = dup_or_null(from->next);
-	to->encoding = dup_or_null(from->encoding);
+	to->items = xstrdup(from->items);
+	to->sku = xstrdup(from->sku);
+	to->stock = xstrdup(from->stock);
+	to->updated_at = xstrdup(from->updated_at);
+	to->available = xstrdup(from->available);
+	to->success = xstrdup(from->success);
+	to->message = xstrdup(from->message);
+	to->total = xstrdup(from->total);
+	to->next = xstrdup(from->next);
+	to->encoding = xstrdup(from->encoding);
 	to->text_values = xcalloc(from->n_text_values > 0 ? (size_t)from->n_text_values : 1,
 	                          sizeof(*to->text_values));
 	for (i = 0; i < from->n_text_values; i++) {
@@ -901,7 +901,7 @@ static void map_copy(struct mapping *to, const struct mapping *from)
 	}
 }
 
-static void map_free(struct mapping *m)
+void conf_map_clear(struct mapping *m)
 {
 	int i;
 
@@ -928,7 +928,7 @@ static void source_free(struct source_conf *src)
 	free(src->size_param);
 	free(src->offset_param);
 	free(src->cursor_param);
-	map_free(&src->map);
+	conf_map_clear(&src->map);
 	memset(src, 0, sizeof(*src));
 }
 
@@ -1061,7 +1061,7 @@ static int parse_map_or_copy(const struct cctx *cx, config_setting_t *g, struct 
 			                    "the %s source cannot be used"),
 			           conf_format_name(format), conf_format_name(src->format));
 		}
-		map_copy(m, &src->map);
+		conf_map_copy(m, &src->map);
 		return 0;
 	}
 	map_defaults(m);
@@ -1463,7 +1463,7 @@ static void check_free(struct check_conf *k)
 	free(k->method);
 	free(k->body);
 	free(k->content_type);
-	map_free(&k->map);
+	conf_map_clear(&k->map);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -1686,7 +1686,7 @@ static void webhook_free(struct webhook_conf *w)
 	free(w->timestamp_header);
 	free(w->id_header);
 	free(w->id_field);
-	map_free(&w->map);
+	conf_map_clear(&w->map);
 	memset(w, 0, sizeof(*w));
 }
 

@@ -40,49 +40,6 @@ bool conf_map_equal(const struct mapping *a, const struct mapping *b)
 	return true;
 }
 
-void conf_map_copy(struct mapping *to, const struct mapping *from)
-{
-	int i;
-
-	*to = *from;
-	to->items = xstrdup(from->items);
-	to->sku = xstrdup(from->sku);
-	to->stock = xstrdup(from->stock);
-	to->updated_at = xstrdup(from->updated_at);
-	to->available = xstrdup(from->available);
-	to->success = xstrdup(from->success);
-	to->message = xstrdup(from->message);
-	to->total = xstrdup(from->total);
-	to->next = xstrdup(from->next);
-	to->encoding = xstrdup(from->encoding);
-	to->text_values = xcalloc(from->n_text_values > 0 ? (size_t)from->n_text_values : 1,
-	                          sizeof(*to->text_values));
-	for (i = 0; i < from->n_text_values; i++) {
-		to->text_values[i].text = xstrdup(from->text_values[i].text);
-		to->text_values[i].value = from->text_values[i].value;
-	}
-}
-
-void conf_map_clear(struct mapping *m)
-{
-	int i;
-
-	free(m->items);
-	free(m->sku);
-	free(m->stock);
-	free(m->updated_at);
-	free(m->available);
-	free(m->success);
-	free(m->message);
-	free(m->total);
-	free(m->next);
-	free(m->encoding);
-	for (i = 0; i < m->n_text_values; i++)
-		free(m->text_values[i].text);
-	free(m->text_values);
-	memset(m, 0, sizeof(*m));
-}
-
 /* ---- writing values ---- */
 
 struct writer {
