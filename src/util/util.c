@@ -260,6 +260,7 @@ int err_set(struct error *err, enum err_kind kind, const char *fmt, ...)
 	if (!err)
 		return -1;
 	err->kind = kind;
+	err->option[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
@@ -297,6 +298,7 @@ void err_clear(struct error *err)
 		return;
 	err->kind = ERRK_NONE;
 	err->msg[0] = '\0';
+	err->option[0] = '\0';
 }
 
 /* ---- random numbers for jitter ---- */

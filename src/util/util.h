@@ -82,6 +82,10 @@ enum err_kind {
 struct error {
 	enum err_kind kind;
 	char msg[1024];
+	/* The configuration option the error is about ("source.url"), when the
+	 * code that set it knows one; "" otherwise.  Lets a form find the
+	 * field without reading the (translated) message. */
+	char option[128];
 };
 /* Sets err (if not NULL) and returns -1. */
 int err_set(struct error *err, enum err_kind kind, const char *fmt, ...) PRINTF_LIKE(3, 4);

@@ -1,7 +1,10 @@
 /* test_util.c - strings, buffers, errors and time parsing. */
 #include "config.h"
 
+#include <locale.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "tap.h"
 #include "util/util.h"
@@ -67,9 +70,66 @@ static void test_strings(void)
 	free(p);
 }
 
+/* Human numbers and dates follow the locale; LC_NUMERIC stays "C" for the
+ * parsers.  The de_DE and ru_RU parts need those locales (tests/deps.sh
+ * generates them) and are skipped where they are missing. */
+static bool have_locale(const char *name)
+{
+	locale_t l = newlocale(LC_ALL_MASK, name, (locale_t)0);
+
+	if (l)
+		freelocale(l);
+	return l != (locale_t)0;
+}
+
+static void test_locale_formats(void)
+{
+	char when[64];
+	int64_t t = 1795771815000LL;   /* 2026-11-27T09:30:15Z */
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	setenv("LC_ALL", "C", 1);
+	i18n_init();
+	is_str(fmt_int(1234567), "1234567", "C: no grouping");
+	is_str(fmt_int(-1234), "-1234", "C: negative");
+	is_str(fmt_dec(1234.56, 1), "1234.6", "C: decimal point");
+	is_str(time_format_local(t, TIME_MINUTES, when, sizeof(when)), "2026-11-27 09:30",
+	       "C: ISO date and time");
+	is_str(time_format_local(t, TIME_SHORT_SECONDS, when, sizeof(when)), "11-27 09:30:15",
+	       "C: short date");
+	is_str(time_format_local(0, TIME_DATE, when, sizeof(when)), "-", "no time: -");
+
+	setenv("LC_ALL", "de_DE.UTF-8", 1);
+	if (!have_locale("de_DE.UTF-8")) {
+		tap_skip(6, "locale de_DE.UTF-8 is not installed");
+	} else {
+		i18n_init();
+		is_str(fmt_int(1234567), "1.234.567", "de: grouped with dots");
+		is_str(fmt_int(999), "999", "de: small numbers as they are");
+		is_str(fmt_dec(-1234.5, 1), "-1.234,5", "de: decimal comma");
+		is_str(time_format_local(t, TIME_MINUTES, when, sizeof(when)), "27.11.2026 09:30",
+		       "de: day.month.year");
+		is_str(time_format_local(t, TIME_SHORT, when, sizeof(when)), "27.11 09:30",
+		       "de: short date without the year");
+		ok(strtod("1.5", NULL) == 1.5, "de: strtod still reads a decimal point");
+	}
+	setenv("LC_ALL", "ru_RU.UTF-8", 1);
+	if (!have_locale("ru_RU.UTF-8")) {
+		tap_skip(2, "locale ru_RU.UTF-8 is not installed");
+	} else {
+		i18n_init();
+		is_str(fmt_int(1234567), "1 234 567", "ru: grouped with plain spaces");
+		is_str(fmt_dec(0.25, 2), "0,25", "ru: decimal comma");
+	}
+	setenv("LC_ALL", "C", 1);
+	i18n_init();
+}
+
 int main(void)
 {
 	test_time();
 	test_strings();
+	test_locale_formats();
 	return tap_done();
 }
