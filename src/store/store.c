@@ -493,7 +493,7 @@ static void import_row(int term, void *ud)
 {
 	struct import *im = ud;
 	const char *v[NCOLS];
-	struct error e = { ERRK_NONE, "" };
+	struct error e = { 0 };
 	int c;
 
 	(void)term;
