@@ -234,7 +234,7 @@ int webhook_ingest(struct db *db, const struct conf *c, const struct supplier_co
 	struct wh_items items;
 	struct apply_ctx ctx;
 	struct apply_counts counts;
-	struct error err = { ERRK_NONE, "" };
+	struct error err = { 0 };
 	json_error_t jerr;
 	json_t *root = NULL;
 	char *event_id = NULL;
