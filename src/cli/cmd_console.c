@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -12,12 +13,13 @@
 
 static void console_usage(FILE *out)
 {
-	fprintf(out, _("Usage: dropstock console [--read-only | --keys]\n"
+	fprintf(out, _("Usage: dropstock console [--read-only | --keys[=man]]\n"
 	               "Opens the operator console: suppliers, running syncs with their\n"
 	               "progress, the stock history, live checks and unknown SKUs.\n"
 	               "Press ? inside for the keys of each screen, q to quit.\n\n"
 	               "  -r, --read-only    no key that changes anything (syncs, edits, links)\n"
-	               "      --keys         print every key of every screen and exit\n"
+	               "      --keys[=man]   print every key of every screen and exit (man: as\n"
+	               "                     roff for the manual page, in English)\n"
 	               "  -h, --help         print this help\n"));
 }
 
@@ -25,7 +27,7 @@ int cmd_console(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "read-only", no_argument, NULL, 'r' },
-		{ "keys", no_argument, NULL, 'k' },
+		{ "keys", optional_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -40,7 +42,11 @@ int cmd_console(struct cli *cli, int argc, char **argv)
 			o.read_only = true;
 			break;
 		case 'k':
-			tui_print_keys(stdout);
+			if (optarg && strcmp(optarg, "man") != 0) {
+				cli_error(_("console: --keys takes no value or \"man\", not \"%s\""), optarg);
+				return EXIT_USAGE;
+			}
+			tui_print_keys(stdout, optarg != NULL);
 			return EXIT_OK;
 		case 'h':
 			console_usage(stdout);

@@ -93,8 +93,46 @@ const struct tui_screen_ops *const tui_all_screens[] = {
 	&tui_screen_sku, &tui_screen_check, &tui_screen_unknown, NULL,
 };
 
-void tui_print_keys(FILE *out)
+/* Roff for a key or its help: backslashes escaped, a leading dot or quote
+ * guarded, "-" as a minus sign (\-) so "S-Tab" copies and pastes. */
+static void put_roff(FILE *out, const char *s)
 {
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static void print_key_man(FILE *out, const struct tui_key *k)
+{
+	fputs(".TP\n.B ", out);
+	put_roff(out, k->key);
+	fputc('\n', out);
+	put_roff(out, k->help);
+	fputs(k->writes ? " (not with \\fB\\-\\-read\\-only\\fR)\n" : "\n", out);
+}
+
+void tui_print_keys(FILE *out, bool man)
+{
+	if (man) {
+		/* English, straight from the tables: doc/update-keys.sh splices
+		 * each block into dropstock.1 after its marker line. */
+		fputs(".\\\" keys: Everywhere\n", out);
+		for (const struct tui_key *k = tui_global_keys; k->key; k++)
+			print_key_man(out, k);
+		for (int i = 0; tui_all_screens[i]; i++) {
+			fprintf(out, ".\\\" keys: %s\n", tui_all_screens[i]->name);
+			for (const struct tui_key *k = tui_all_screens[i]->keys; k && k->key; k++)
+				print_key_man(out, k);
+		}
+		return;
+	}
 	fprintf(out, "%s:\n", _("Everywhere"));
 	for (const struct tui_key *k = tui_global_keys; k->key; k++)
 		fprintf(out, "  %-10s %s\n", k->key, _(k->help));

@@ -185,10 +185,12 @@ extern const struct tui_screen_ops tui_screen_supplier_details;  /* screen_suppl
 extern const struct tui_screen_ops tui_screen_run_details;       /* screen_syncs.c: arg = int64_t *run id */
 extern const struct tui_screen_ops *const tui_all_screens[];
 
-/* Prints every key of every screen (the global ones first), as the man
- * page's CONSOLE section lists them: "SCREEN:" lines, then "  KEY  HELP"
- * lines (keys that change something are marked "(writes)"). */
-void tui_print_keys(FILE *out);
+/* Prints every key of every screen (the global ones first): "SCREEN:"
+ * lines, then "  KEY  HELP" lines in the user's language (keys that change
+ * something are marked "(writes)").  With man, prints the same tables as
+ * roff in English, one block per table after a marker line
+ * ('.\" keys: NAME'), which doc/update-keys.sh splices into dropstock.1. */
+void tui_print_keys(FILE *out, bool man);
 
 /* Whether key table entry name ("Enter", "Space", "Esc", "Tab", "Up",
  * "PgDn", "^L", "x", "/", "j/k" = either) stands for the key ch. */
