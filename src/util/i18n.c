@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <wchar.h>
 
 #include "util/i18n.h"
 
@@ -184,5 +185,77 @@ char *time_format_local(int64_t ms, enum time_style style, char *out, size_t siz
 		return out;
 	if (ms <= 0 || !localtime_r(&t, &tm) || strftime(out, size, fmt, &tm) == 0)
 		snprintf(out, size, "-");
+	return out;
+}
+
+/* Decodes one character of s (n bytes left): its length in bytes and its
+ * width in columns; an invalid byte is one byte, one column. */
+static size_t next_char(const char *s, size_t n, mbstate_t *ps, int *cols)
+{
+	wchar_t wc;
+	size_t k = mbrtowc(&wc, s, n, ps);
+
+	if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+		memset(ps, 0, sizeof(*ps));
+		*cols = 1;
+		return 1;
+	}
+	*cols = wcwidth(wc);
+	if (*cols < 0)
+		*cols = 1;
+	return k;
+}
+
+size_t text_width(const char *s)
+{
+	mbstate_t ps;
+	size_t n = strlen(s), w = 0;
+	int cols;
+
+	memset(&ps, 0, sizeof(ps));
+	while (n > 0) {
+		size_t k = next_char(s, n, &ps, &cols);
+
+		w += (size_t)cols;
+		s += k;
+		n -= k;
+	}
+	return w;
+}
+
+const char *fmt_col(const char *s, int width)
+{
+	static _Thread_local char ring[8][512];
+	static _Thread_local unsigned next;
+	char *out = ring[next++ % 8];
+	size_t want = (size_t)(width < 0 ? -(long)width : width), used = 0, o = 0, n;
+	size_t room = sizeof(ring[0]) - 1;
+	mbstate_t ps;
+	int cols;
+
+	if (!s)
+		s = "";
+	if (want > room)
+		want = room;
+	/* the part of s that fits */
+	memset(&ps, 0, sizeof(ps));
+	n = strlen(s);
+	while (n > 0) {
+		size_t k = next_char(s + o, n, &ps, &cols);
+
+		if (used + (size_t)cols > want || o + k + (want - used - (size_t)cols) > room)
+			break;
+		used += (size_t)cols;
+		o += k;
+		n -= k;
+	}
+	if (width < 0) {
+		memset(out, ' ', want - used);
+		memcpy(out + (want - used), s, o);
+	} else {
+		memcpy(out, s, o);
+		memset(out + o, ' ', want - used);
+	}
+	out[o + (want - used)] = '\0';
 	return out;
 }

@@ -37,6 +37,16 @@ const char *fmt_int(int64_t n);
  * the locale's decimal sign: 1234.5 with 1 is "1.234,5" in de_DE. */
 const char *fmt_dec(double v, int decimals);
 
+/* Display width of s in columns (UTF-8 aware through the locale's
+ * LC_CTYPE; a byte that is not a valid character counts as one column). */
+size_t text_width(const char *s);
+/* s fitted to exactly |width| columns for a table cell: padded with spaces
+ * (on the right when width > 0, on the left when width < 0), or cut at a
+ * character boundary when wider.  printf's "%-12s" counts bytes, which
+ * misaligns every translated heading outside ASCII; this counts columns.
+ * Returns a pointer into a per-thread ring of eight buffers. */
+const char *fmt_col(const char *s, int width);
+
 /* Local date and time for humans, in the order and separators of LC_TIME
  * (ISO 8601 order in the C and POSIX locales), 24-hour clock. */
 enum time_style {

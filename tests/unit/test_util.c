@@ -122,8 +122,23 @@ static void test_locale_formats(void)
 		is_str(fmt_int(1234567), "1 234 567", "ru: grouped with plain spaces");
 		is_str(fmt_dec(0.25, 2), "0,25", "ru: decimal comma");
 	}
+	if (have_locale("ru_RU.UTF-8")) {
+		is_str(fmt_col("\xd0\xa2\xd0\x98\xd0\x9f", 5), "\xd0\xa2\xd0\x98\xd0\x9f  ",
+		       "ru: a 3-letter Cyrillic heading padded to 5 columns, not 5 bytes");
+		is_str(fmt_col("\xd0\xa2\xd0\x98\xd0\x9f", -4), " \xd0\xa2\xd0\x98\xd0\x9f",
+		       "ru: right-aligned");
+		is_str(fmt_col("\xd0\xa2\xd0\x98\xd0\x9f", 2), "\xd0\xa2\xd0\x98",
+		       "ru: cut at a character, not inside one");
+		is_int((int)text_width("\xd0\xa2\xd0\x98\xd0\x9f"), 3, "ru: width of three letters");
+	} else {
+		tap_skip(4, "locale ru_RU.UTF-8 is not installed");
+	}
 	setenv("LC_ALL", "C", 1);
 	i18n_init();
+	is_str(fmt_col("abc", 5), "abc  ", "C: padded on the right");
+	is_str(fmt_col("abc", -5), "  abc", "C: padded on the left");
+	is_str(fmt_col("abcdef", 4), "abcd", "C: cut");
+	is_str(fmt_col(NULL, 2), "  ", "NULL is empty");
 }
 
 int main(void)
