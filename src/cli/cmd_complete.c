@@ -1,5 +1,5 @@
 /* cmd_complete.c - `dropstock __complete WHAT`: candidates for the shell
- * completion (data/completion/dropstock), one per line.
+ * completion (data/completion/dropstock.bash), one per line.
  *
  *   commands            the subcommands --help lists
  *   options CMD         CMD's long options, read from its own --help

@@ -1,5 +1,5 @@
 #!/bin/sh
-# bash completion: sources data/completion/dropstock in bash, calls
+# bash completion: sources data/completion/dropstock.bash in bash, calls
 # _dropstock on a given command line and checks the candidates: subcommands
 # (the same list as --help, the hidden helper left out), options from each
 # command's --help, supplier slugs from the configuration, run and event ids
@@ -17,7 +17,7 @@ command -v sqlite3 > /dev/null 2>&1 || {
 	exit 77
 }
 
-SCRIPT=$top_srcdir/data/completion/dropstock
+SCRIPT=$top_srcdir/data/completion/dropstock.bash
 # the completion runs "dropstock" as typed: find the built one first
 PATH=$(dirname "$DROPSTOCK"):$PATH
 export PATH
