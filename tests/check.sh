@@ -1,7 +1,8 @@
 #!/bin/sh
 # check.sh - the whole test suite, as CI runs it: a normal build and a build
 # with AddressSanitizer + UndefinedBehaviorSanitizer, each running
-# `make -j2 check`, then `make distcheck`; ends with the totals as
+# `make -j2 check`, then a staged `make install` and `make distcheck`; ends
+# with the totals as
 # "N passed, N failed, N skipped".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,9 +48,45 @@ run_suite() { # NAME DIR CONFIGURE-ARGS...
 	skipped=$((skipped + ${s:-0}))
 }
 
-run_suite plain _build CFLAGS="-g -O2" --enable-werror
+# The plain build is configured the way Debian packages are, so the staged
+# install below shows the layout a package gets.
+run_suite plain _build CFLAGS="-g -O2" --enable-werror \
+	--prefix=/usr --sysconfdir=/etc --localstatedir=/var
 run_suite sanitize _build-sanitize CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	LDFLAGS="-fsanitize=address,undefined"
+
+# make install DESTDIR=... lays every file where Debian expects it.
+echo "== make install DESTDIR=... in $top/_build"
+dest=$top/_build/destdir
+rm -rf "$dest"
+missing=""
+if (cd "$top/_build" && make install DESTDIR="$dest" >install.log 2>&1); then
+	for f in usr/bin/dropstock usr/share/man/man1/dropstock.1 \
+		usr/share/man/man5/dropstock.conf.5 \
+		usr/share/locale/de/LC_MESSAGES/dropstock.mo \
+		usr/share/locale/ru/LC_MESSAGES/dropstock.mo \
+		usr/share/dropstock/dropstock.conf.example \
+		usr/share/dropstock/supplier.conf.example \
+		usr/lib/systemd/system/dropstock.service usr/lib/tmpfiles.d/dropstock.conf \
+		usr/share/bash-completion/completions/dropstock; do
+		[ -f "$dest/$f" ] || missing="$missing /$f"
+	done
+	grep -q "^ExecStart=/usr/bin/dropstock " "$dest/usr/lib/systemd/system/dropstock.service" ||
+		missing="$missing (ExecStart=/usr/bin/dropstock in the unit)"
+else
+	tail -20 "$top/_build/install.log"
+	missing=" (make install failed)"
+fi
+if [ -z "$missing" ]; then
+	echo "PASS: install layout"
+	passed=$((passed + 1))
+else
+	echo "FAIL: install layout: missing$missing"
+	find "$dest" -type f | sed "s|^$dest||" | sort
+	failed=$((failed + 1))
+	status=1
+fi
+rm -rf "$dest"
 
 # The release tarball: it must build, install, pass the suite out of tree with
 # a read-only source directory, uninstall and distclean (about two minutes).

@@ -6,6 +6,7 @@
 #include <locale.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <wchar.h>
@@ -92,7 +93,9 @@ void i18n_init(void)
 		}
 	}
 #ifdef ENABLE_NLS
-	bindtextdomain(PACKAGE, LOCALEDIR);
+	/* DROPSTOCK_LOCALEDIR: catalogues of a build that is not installed */
+	fmt = getenv("DROPSTOCK_LOCALEDIR");
+	bindtextdomain(PACKAGE, fmt && *fmt ? fmt : LOCALEDIR);
 	textdomain(PACKAGE);
 #endif
 }

@@ -202,7 +202,7 @@ static int cron_check_reachable(const struct schedule *s, struct error *err)
 				return 0;
 	}
 	return err_set(err, ERRK_CONFIG,
-	               _("cron fields 3 and 5 (day-of-month, month): none of the chosen days "
+	               _("cron fields 3 and 4 (day-of-month, month): none of the chosen days "
 	                 "exists in the chosen months, so it would never run"));
 }
 

@@ -66,6 +66,7 @@ tui_start() {
 		# shell around it does not, as in an interactive shell
 		echo "set -m"
 		for _v in HOME XDG_STATE_HOME XDG_CONFIG_HOME DROPSTOCK_CONFIG LC_ALL LANGUAGE \
+		          DROPSTOCK_LOCALEDIR \
 		          NO_COLOR TUI_EXTRA_ENV; do
 			eval "_val=\${$_v-__unset__}"
 			if [ "$_val" = "__unset__" ]; then
