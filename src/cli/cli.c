@@ -74,9 +74,11 @@ static int seed_demo(struct cli *cli, struct error *err)
 	if (links_import_csv(cli->db, cli->conf->demo_catalogue, &added, err) != 0)
 		return -1;
 	if (!cli->quiet)
-		fprintf(stderr, _("dropstock: no configuration found; using the built-in demo "
-		                  "(%lld linked products) in %s\n"),
-		        (long long)added, db_path(cli->db));
+		fprintf(stderr, P_("dropstock: no configuration found; using the built-in demo "
+		                   "(%s linked product) in %s\n",
+		                   "dropstock: no configuration found; using the built-in demo "
+		                   "(%s linked products) in %s\n", added > 0 ? added : 0),
+		        fmt_int(added), db_path(cli->db));
 	return 0;
 }
 

@@ -32,19 +32,26 @@ struct approve_ui {
 static void ui_change(void *ud, const struct stock_change *ch)
 {
 	struct approve_ui *ui = ud;
+	const char *product, *first;
 
 	ui->total++;
 	if (ui->cli->quiet || ui->shown >= CHANGES_SHOWN)
 		return;
 	ui->shown++;
+	/* TRANSLATORS: "(product 5 -> 11)" after a supplier's stock change: the
+	   store product's stock before and after */
+	product = _("product");
+	/* TRANSLATORS: in place of the previous stock of a SKU seen for the
+	   first time: "new -> 11"; at most 6 columns */
+	first = _("new");
 	if (ch->has_prev)
-		printf("  %-20s %-14s %6lld -> %-6lld  (%s %lld -> %lld)\n", ch->product_sku,
-		       ch->supplier_sku, (long long)ch->prev, (long long)ch->new_stock, _("product"),
-		       (long long)ch->product_prev, (long long)ch->product_new);
+		printf("  %-20s %-14s %6s -> %-6s  (%s %s -> %s)\n", ch->product_sku,
+		       ch->supplier_sku, fmt_int(ch->prev), fmt_int(ch->new_stock), product,
+		       fmt_int(ch->product_prev), fmt_int(ch->product_new));
 	else
-		printf("  %-20s %-14s %6s -> %-6lld  (%s %lld -> %lld)\n", ch->product_sku,
-		       ch->supplier_sku, _("new"), (long long)ch->new_stock, _("product"),
-		       (long long)ch->product_prev, (long long)ch->product_new);
+		printf("  %-20s %-14s %6s -> %-6s  (%s %s -> %s)\n", ch->product_sku,
+		       ch->supplier_sku, first, fmt_int(ch->new_stock), product,
+		       fmt_int(ch->product_prev), fmt_int(ch->product_new));
 }
 
 static void approve_usage(FILE *out)
@@ -130,7 +137,11 @@ int cmd_approve(struct cli *cli, int argc, char **argv)
 		return EXIT_FAILURE_;
 	}
 	if (r == 1 && !cli->quiet && strcmp(row.status, "needs_approval") == 0)
-		printf(_("%s: %s run %lld%s\n"), row.slug, row.kind, (long long)run_id,
+		/* TRANSLATORS: the last %s is " (dry run: what approving it would
+		   change)" or nothing */
+		printf(str_eq(row.kind, "delta") ? _("%s: delta run %lld%s\n")
+		                                 : _("%s: full run %lld%s\n"),
+		       row.slug, (long long)run_id,
 		       so.dry_run ? _(" (dry run: what approving it would change)") : "");
 	fflush(stdout);
 
@@ -150,18 +161,28 @@ int cmd_approve(struct cli *cli, int argc, char **argv)
 	if (cli->quiet)
 		return EXIT_OK;
 	if (ui.total > ui.shown)
-		printf(_("  ... and %lld more changes (see 'dropstock history')\n"),
-		       (long long)(ui.total - ui.shown));
+		printf(P_("  ... and %s more change (see 'dropstock history')\n",
+		          "  ... and %s more changes (see 'dropstock history')\n",
+		          ui.total - ui.shown),
+		       fmt_int(ui.total - ui.shown));
 	if (so.dry_run)
-		printf(_("%s: run %lld would apply %lld changes and zero %lld links (%lld stale); "
-		         "nothing was written, the run still waits for approval\n"),
-		       row.slug, (long long)run_id, (long long)rep.stats.changed,
-		       (long long)rep.stats.zeroed, (long long)rep.stats.stale);
+		/* TRANSLATORS: "zeroed" counts the linked SKUs missing from the feed
+		   that would be set to 0; "stale" the figures older than the ones
+		   known now, which would be left alone */
+		printf(P_("%s: run %lld would apply %s change (zeroed: %s, stale: %s); "
+		          "nothing was written, the run still waits for approval\n",
+		          "%s: run %lld would apply %s changes (zeroed: %s, stale: %s); "
+		          "nothing was written, the run still waits for approval\n",
+		          rep.stats.changed > 0 ? rep.stats.changed : 0),
+		       row.slug, (long long)run_id, fmt_int(rep.stats.changed),
+		       fmt_int(rep.stats.zeroed), fmt_int(rep.stats.stale));
 	else
-		printf(_("%s: run %lld approved in %.1f s: %lld changed, %lld zeroed, %lld stale "
-		         "(newer figures kept); the run succeeded\n"),
-		       row.slug, (long long)run_id, (double)rep.duration_ms / 1000.0,
-		       (long long)rep.stats.changed, (long long)rep.stats.zeroed,
-		       (long long)rep.stats.stale);
+		/* TRANSLATORS: each label is followed by its count; "stale" counts
+		   the figures older than the ones known now, which were left alone */
+		printf(_("%s: run %lld approved in %s s; changed: %s, zeroed: %s, stale (newer "
+		         "figures kept): %s; the run succeeded\n"),
+		       row.slug, (long long)run_id, fmt_dec((double)rep.duration_ms / 1000.0, 1),
+		       fmt_int(rep.stats.changed), fmt_int(rep.stats.zeroed),
+		       fmt_int(rep.stats.stale));
 	return EXIT_OK;
 }

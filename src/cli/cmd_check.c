@@ -111,29 +111,42 @@ static void print_human(const struct check_result *r, int64_t qty)
 		const struct check_link *l = &r->links[i];
 
 		if (!l->has_cached)
+			/* TRANSLATORS: no cached stock figure: "acme AC-1: cached none; " */
 			snprintf(cached, sizeof(cached), _("none"));
 		else if (l->cached_at > 0)
-			snprintf(cached, sizeof(cached), _("%lld (%s ago)"), (long long)l->cached,
+			/* TRANSLATORS: a cached stock figure and its age: "5 (3m ago)" */
+			snprintf(cached, sizeof(cached), _("%s (%s ago)"), fmt_int(l->cached),
 			         time_format_age(now > l->cached_at ? now - l->cached_at : 0, age));
 		else
-			snprintf(cached, sizeof(cached), "%lld", (long long)l->cached);
+			snprintf(cached, sizeof(cached), "%s", fmt_int(l->cached));
+		/* TRANSLATORS: the start of a line "  acme AC-1: cached 5 (3m ago); live 8";
+		   one of the next messages ("live %s", "fresh, not asked", "no live
+		   answer: %s") ends it */
 		printf(_("  %s %s: cached %s; "), l->slug, l->supplier_sku, cached);
 		if (l->live_ok && l->live_stale)
-			printf(_("live %lld, older than the cached figure (not applied)\n"),
-			       (long long)l->live);
+			printf(_("live %s, older than the cached figure (not applied)\n"),
+			       fmt_int(l->live));
 		else if (l->live_ok)
-			printf(_("live %lld\n"), (long long)l->live);
+			/* TRANSLATORS: the supplier's live stock figure, ends "cached %s; " */
+			printf(_("live %s\n"), fmt_int(l->live));
 		else if (l->fresh)
+			/* TRANSLATORS: the cached figure is fresh, so the supplier was not
+			   asked; ends "cached %s; " */
 			printf(_("fresh, not asked\n"));
 		else
 			printf(_("no live answer: %s\n"), l->error);
 	}
 	if (r->stock >= qty)
-		printf(_("%s: stock %lld (cached %lld): %lld can be sold\n"), r->product_sku,
-		       (long long)r->stock, (long long)r->cached_stock, (long long)qty);
+		/* TRANSLATORS: "P1: stock 10 (cached 7): 1 can be sold"; the last %s
+		   is the quantity asked for */
+		printf(P_("%s: stock %s (cached %s): %s can be sold\n",
+		          "%s: stock %s (cached %s): %s can be sold\n", qty),
+		       r->product_sku, fmt_int(r->stock), fmt_int(r->cached_stock), fmt_int(qty));
 	else
-		printf(_("%s: stock %lld (cached %lld): %lld cannot be sold\n"), r->product_sku,
-		       (long long)r->stock, (long long)r->cached_stock, (long long)qty);
+		/* TRANSLATORS: the last %s is the quantity asked for */
+		printf(P_("%s: stock %s (cached %s): %s cannot be sold\n",
+		          "%s: stock %s (cached %s): %s cannot be sold\n", qty),
+		       r->product_sku, fmt_int(r->stock), fmt_int(r->cached_stock), fmt_int(qty));
 	if (r->any_failed)
 		printf(_("(a supplier could not be asked: this answer rests on its cached figure)\n"));
 }

@@ -146,11 +146,16 @@ static int run_now_foreground(struct cli *cli, struct db *db, const struct conf 
 		fprintf(stderr, _("dropstock: no daemon is running; syncing %s here\n"), s->slug);
 	if (sync_supplier(db, conf, s, &so, &rep) == 0) {
 		if (!cli->quiet)
-			printf(_("%s: %s run %lld succeeded in %.1f s: %lld seen, %lld changed, "
-			         "%lld unknown\n"),
-			       s->slug, rep.kind, (long long)rep.run_id,
-			       (double)rep.duration_ms / 1000.0, (long long)rep.stats.seen,
-			       (long long)rep.stats.changed, (long long)rep.stats.unknown);
+			/* TRANSLATORS: each label is followed by its count: items read,
+			   stock figures changed, SKUs linked to nothing */
+			printf(str_eq(rep.kind, "delta")
+			               ? _("%s: delta run %lld succeeded in %s s; items: %s, "
+			                   "changed: %s, unknown: %s\n")
+			               : _("%s: full run %lld succeeded in %s s; items: %s, "
+			                   "changed: %s, unknown: %s\n"),
+			       s->slug, (long long)rep.run_id,
+			       fmt_dec((double)rep.duration_ms / 1000.0, 1), fmt_int(rep.stats.seen),
+			       fmt_int(rep.stats.changed), fmt_int(rep.stats.unknown));
 		return EXIT_OK;
 	}
 	cli_error("%s", rep.err.msg);
@@ -224,8 +229,10 @@ int cmd_run_now(struct cli *cli, int argc, char **argv)
 	case ENQUEUE_ADDED:
 	case ENQUEUE_REPLACED:
 		if (!cli->quiet)
-			printf(_("%s: %s run %lld queued for the daemon (process %ld)\n"), s->slug,
-			       kind == SYNC_DELTA ? "delta" : "full", (long long)run_id, pid);
+			printf(kind == SYNC_DELTA
+			               ? _("%s: delta run %lld queued for the daemon (process %ld)\n")
+			               : _("%s: full run %lld queued for the daemon (process %ld)\n"),
+			       s->slug, (long long)run_id, pid);
 		return EXIT_OK;
 	case ENQUEUE_DUPLICATE:
 		if (!cli->quiet)

@@ -207,15 +207,16 @@ static int list_cb(void *ud, const struct outbox_event *e)
 		return 0;
 	}
 	{
-		char id[24], attempts[24], created[96], next[96], delivered[96];
+		char id[24], attempts[48], created[96], next[96], delivered[96];
 		const char *cells[NCOLS];
 
 		snprintf(id, sizeof(id), "%" PRId64, e->id);
-		snprintf(attempts, sizeof(attempts), "%" PRId64, e->attempts);
+		snprintf(attempts, sizeof(attempts), "%s", fmt_int(e->attempts));
 		cli_fmt_when(e->created_at, o->now, true, created);
 		if (!pending)
 			snprintf(next, sizeof(next), "-");
 		else if (e->next_attempt_at <= o->now)
+			/* TRANSLATORS: the NEXT ATTEMPT column of 'dropstock events' */
 			snprintf(next, sizeof(next), "%s", _("due now"));
 		else
 			cli_fmt_when(e->next_attempt_at, o->now, true, next);
@@ -249,9 +250,19 @@ static int events_list(struct cli *cli, const struct outbox_query *q, bool json)
 	if (json) {
 		fputs("{\"events\":[", stdout);
 	} else {
-		const char *head[NCOLS] = { _("ID"), _("KIND"), _("PRODUCT"), _("STATE"), _("CREATED"),
-		                            _("ATTEMPTS"), _("NEXT ATTEMPT"), _("DELIVERED"),
-		                            _("LAST ERROR") };
+		const char *head[NCOLS] = {
+			/* TRANSLATORS: column headings of 'dropstock events', upper
+			   case; ID is the event's number */
+			_("ID"),
+			/* TRANSLATORS: column heading: the event kind ("back_in_stock") */
+			_("KIND"),
+			/* TRANSLATORS: column heading: the store product's SKU */
+			_("PRODUCT"),
+			/* TRANSLATORS: column heading: pending, dead or delivered */
+			_("STATE"), _("CREATED"),
+			/* TRANSLATORS: column heading: delivery attempts made */
+			_("ATTEMPTS"), _("NEXT ATTEMPT"), _("DELIVERED"), _("LAST ERROR")
+		};
 		row_add(&o, head);
 	}
 	rc = outbox_list(db, q, list_cb, &o, &err);
@@ -362,6 +373,7 @@ static int events_retry(struct cli *cli, int argc, char **argv)
 		}
 		if (!e.dead) {
 			if (!cli->quiet)
+				/* TRANSLATORS: the last %s is a date and time, or "now" */
 				printf(_("event %lld is pending, not dead: next attempt %s\n"), (long long)id,
 				       e.next_attempt_at <= time_now_ms()
 				               ? _("now")
@@ -381,9 +393,9 @@ static int events_retry(struct cli *cli, int argc, char **argv)
 		else if (n == 0)
 			puts(_("no dead events"));
 		else
-			printf(P_("%d dead event is pending again\n", "%d dead events are pending again\n",
-			          (unsigned long)n),
-			       n);
+			printf(P_("%s dead event is pending again\n", "%s dead events are pending again\n",
+			          n),
+			       fmt_int(n));
 	}
 	return cli_finish_output();
 }
@@ -428,9 +440,12 @@ static int events_deliver(struct cli *cli, int argc, char **argv)
 		return EXIT_BUSY;
 	}
 	if (!cli->quiet) {
-		printf(_("delivered %lld, failed %lld (retried later), dead %lld, put off %lld\n"),
-		       (long long)p.delivered, (long long)p.failed, (long long)p.dead,
-		       (long long)p.deferred);
+		/* TRANSLATORS: the events handled by a delivery pass, each word
+		   followed by its count: delivered to the store, failed (will be
+		   retried), dead (given up), put off (not tried this time) */
+		printf(_("delivered %s, failed %s (retried later), dead %s, put off %s\n"),
+		       fmt_int(p.delivered), fmt_int(p.failed), fmt_int(p.dead),
+		       fmt_int(p.deferred));
 		if (p.next_due_at > 0)
 			printf(_("next attempt: %s\n"), p.next_due_at <= time_now_ms()
 			                                        ? _("now")

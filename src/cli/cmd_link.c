@@ -110,9 +110,9 @@ static int link_import(struct cli *cli, int argc, char **argv)
 		return cli_exit_for(err.kind);
 	}
 	if (!cli->quiet)
-		printf(P_("imported %lld link from %s\n", "imported %lld links from %s\n",
-		          (unsigned long)added),
-		       (long long)added, argv[optind]);
+		printf(P_("imported %s link from %s\n", "imported %s links from %s\n",
+		          added > 0 ? added : 0),
+		       fmt_int(added), argv[optind]);
 	return EXIT_OK;
 }
 
@@ -120,10 +120,11 @@ static int link_import(struct cli *cli, int argc, char **argv)
 static const char *stock_note(int64_t old_stock, int64_t new_stock, char out[96])
 {
 	if (old_stock == new_stock)
-		snprintf(out, 96, _("stock %lld, unchanged"), (long long)new_stock);
+		/* TRANSLATORS: in parentheses after a product SKU: "(stock 4, unchanged)" */
+		snprintf(out, 96, _("stock %s, unchanged"), fmt_int(new_stock));
 	else
-		snprintf(out, 96, _("stock %lld -> %lld"), (long long)old_stock,
-		         (long long)new_stock);
+		/* TRANSLATORS: in parentheses after a product SKU: "(stock 4 -> 0)" */
+		snprintf(out, 96, _("stock %s -> %s"), fmt_int(old_stock), fmt_int(new_stock));
 	return out;
 }
 

@@ -141,37 +141,6 @@ static int report_failed(const struct error *err)
 
 /* ---- human output ---- */
 
-/* Display width of a string in the current locale (UTF-8 aware). */
-static size_t text_width(const char *s)
-{
-	mbstate_t ps;
-	size_t n = strlen(s), w = 0;
-
-	memset(&ps, 0, sizeof(ps));
-	while (n > 0) {
-		wchar_t wc;
-		size_t k = mbrtowc(&wc, s, n, &ps);
-		int cw;
-
-		if (k == (size_t)-1 || k == (size_t)-2) {
-			/* not valid in this locale: count the byte */
-			memset(&ps, 0, sizeof(ps));
-			k = 1;
-			cw = 1;
-		} else {
-			if (k == 0)
-				break;
-			cw = wcwidth(wc);
-			if (cw < 0)
-				cw = 1;
-		}
-		w += (size_t)cw;
-		s += k;
-		n -= k;
-	}
-	return w;
-}
-
 /* A table of strings printed with aligned columns; the header is row 0. */
 struct table {
 	int ncols;
@@ -256,13 +225,15 @@ static char *fmt_duration(int64_t ms, char out[32])
 	if (ms < 0)
 		ms = 0;
 	if (ms < 1000)
+		/* TRANSLATORS: durations with unit symbols (milliseconds, seconds,
+		   minutes, hours), as short as possible: they fill a table column */
 		snprintf(out, 32, _("%d ms"), (int)ms);
 	else if (ms < 60000)
-		snprintf(out, 32, _("%.1f s"), (double)ms / 1000.0);
+		snprintf(out, 32, _("%s s"), fmt_dec((double)ms / 1000.0, 1));
 	else if (ms < 3600000)
 		snprintf(out, 32, _("%d min %02d s"), (int)(ms / 60000), (int)(ms / 1000 % 60));
 	else
-		snprintf(out, 32, _("%d h %02d min"), (int)(ms / 3600000), (int)(ms / 60000 % 60));
+		snprintf(out, 32, _("%s h %02d min"), fmt_int(ms / 3600000), (int)(ms / 60000 % 60));
 	return out;
 }
 
@@ -495,17 +466,21 @@ static int sup_cb(void *ud, const struct report_supplier *s)
 		return jlist_add(&o->jl, obj, o->err);
 	}
 
-	char prio[24], links[24], full[160], delta[160], when[96], running[128];
+	char prio[24], full[160], delta[160], when[96], running[128];
 	const char *active;
 
 	if (!configured)
+		/* TRANSLATORS: the ACTIVE column of 'dropstock suppliers': in the
+		   database but no longer in the configuration */
 		active = _("not configured");
 	else
+		/* TRANSLATORS: the ACTIVE column of 'dropstock suppliers' */
 		active = s->active ? _("yes") : _("no");
 	if (s->last_full_at > 0)
 		snprintf(full, sizeof(full), "%s %s", cli_fmt_when(s->last_full_at, o->now, false, when),
 		         s->last_full_status ? s->last_full_status : "");
 	else
+		/* TRANSLATORS: in the last-sync columns: never synced */
 		snprintf(full, sizeof(full), "%s", _("never"));
 	if (s->last_delta_at > 0)
 		snprintf(delta, sizeof(delta), "%s %s", cli_fmt_when(s->last_delta_at, o->now, false, when),
@@ -513,20 +488,26 @@ static int sup_cb(void *ud, const struct report_supplier *s)
 	else
 		snprintf(delta, sizeof(delta), "%s", _("never"));
 	if (s->running_run_id) {
-		char id[24], d[24], tot[24];
+		char id[24];
 
 		if (s->running_total > 0)
+			/* TRANSLATORS: the RUNNING column: the run id, then items done
+			   of the total ("run 12, 400/1830") */
 			snprintf(running, sizeof(running), _("run %s, %s/%s"),
-			         fmt_i64(s->running_run_id, id), fmt_i64(s->running_done, d),
-			         fmt_i64(s->running_total, tot));
+			         fmt_i64(s->running_run_id, id), fmt_int(s->running_done),
+			         fmt_int(s->running_total));
 		else
-			snprintf(running, sizeof(running), _("run %s, %s done"),
-			         fmt_i64(s->running_run_id, id), fmt_i64(s->running_done, d));
+			/* TRANSLATORS: the RUNNING column when the total is not known:
+			   the run id, then items done so far */
+			snprintf(running, sizeof(running), _("run %s, done: %s"),
+			         fmt_i64(s->running_run_id, id), fmt_int(s->running_done));
 		/* the holder updates its heartbeat every few seconds */
 		if (s->running_heartbeat_at > 0 && o->now - s->running_heartbeat_at > 60000) {
 			char age[32];
 			size_t n = strlen(running);
 
+			/* TRANSLATORS: appended to the RUNNING column; %s is an age
+			   such as "5m" */
 			snprintf(running + n, sizeof(running) - n, _(", no heartbeat for %s"),
 			         time_format_age(o->now - s->running_heartbeat_at, age));
 		}
@@ -534,7 +515,7 @@ static int sup_cb(void *ud, const struct report_supplier *s)
 		snprintf(running, sizeof(running), "-");
 	}
 	table_row(&o->t, s->slug, s->name ? s->name : "", active, fmt_i64(s->priority, prio),
-	          fmt_i64(s->links, links), full, delta, running);
+	          fmt_int(s->links), full, delta, running);
 	return 0;
 }
 
@@ -570,8 +551,16 @@ int cmd_suppliers(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open_db(cli, &db)) != 0)
 		return rc;
 
-	list_start(&o, json, "suppliers", &err, 8, "lllrrlll", _("SLUG"), _("NAME"), _("ACTIVE"),
-	           _("PRIO"), _("LINKS"), _("LAST FULL SYNC"), _("LAST DELTA SYNC"), _("RUNNING"));
+	list_start(&o, json, "suppliers", &err, 8, "lllrrlll",
+	           /* TRANSLATORS: column headings of 'dropstock suppliers', upper
+	              case; SLUG is the supplier's short name */
+	           _("SLUG"), _("NAME"), _("ACTIVE"),
+	           /* TRANSLATORS: column heading: the supplier's priority */
+	           _("PRIO"),
+	           /* TRANSLATORS: column heading: how many SKUs are linked */
+	           _("LINKS"), _("LAST FULL SYNC"), _("LAST DELTA SYNC"),
+	           /* TRANSLATORS: column heading: the sync running now */
+	           _("RUNNING"));
 	o.conf = cli->conf;
 	if (report_suppliers(db, sup_cb, &o, &err) < 0)
 		return list_failed(&o);
@@ -622,12 +611,14 @@ static int runs_cb(void *ud, const struct report_run *r)
 		return jlist_add(&o->jl, obj, o->err);
 	}
 
-	char id[24], started[96], dur[32], items[64], changed[24], unknown[24], invalid[24];
+	char id[24], started[96], dur[32], items[64];
 	char status[96];
 	char *error = one_line(r->error);
 	bool running = str_eq(r->status, "running");
 
 	if (r->dry_run)
+		/* TRANSLATORS: the STATUS column of a dry run; %s is the status as
+		   stored ("succeeded") */
 		snprintf(status, sizeof(status), _("%s (dry run)"), r->status);
 	else
 		snprintf(status, sizeof(status), "%s", r->status);
@@ -640,15 +631,14 @@ static int runs_cb(void *ud, const struct report_run *r)
 	else
 		snprintf(dur, sizeof(dur), "-");
 	if (running && r->total > 0)
-		snprintf(items, sizeof(items), "%" PRId64 "/%" PRId64, r->done, r->total);
+		snprintf(items, sizeof(items), "%s/%s", fmt_int(r->done), fmt_int(r->total));
 	else if (running)
-		snprintf(items, sizeof(items), "%" PRId64, r->done);
+		snprintf(items, sizeof(items), "%s", fmt_int(r->done));
 	else
-		snprintf(items, sizeof(items), "%" PRId64, r->seen);
+		snprintf(items, sizeof(items), "%s", fmt_int(r->seen));
 	table_row(&o->t, fmt_i64(r->id, id), r->supplier, r->kind, r->trigger, status,
 	          cli_fmt_when(r->started_at, o->now, false, started), dur, items,
-	          fmt_i64(r->changed, changed), fmt_i64(r->unknown, unknown),
-	          fmt_i64(r->invalid, invalid), error);
+	          fmt_int(r->changed), fmt_int(r->unknown), fmt_int(r->invalid), error);
 	free(error);
 	return 0;
 }
@@ -697,8 +687,19 @@ int cmd_runs(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open_db(cli, &db)) != 0 || (rc = check_supplier(db, supplier, &err)) != 0)
 		return rc;
 
-	list_start(&o, json, "runs", &err, 12, "rlllllrrrrrl", _("ID"), _("SUPPLIER"), _("KIND"),
-	           _("TRIGGER"), _("STATUS"), _("STARTED"), _("DURATION"), _("ITEMS"),
+	list_start(&o, json, "runs", &err, 12, "rlllllrrrrrl",
+	           /* TRANSLATORS: column headings of 'dropstock runs', upper case;
+	              ID is the run's number */
+	           _("ID"), _("SUPPLIER"),
+	           /* TRANSLATORS: column heading: "full" or "delta" sync */
+	           _("KIND"),
+	           /* TRANSLATORS: column heading: what started the run ("cli",
+	              "schedule", "console") */
+	           _("TRIGGER"), _("STATUS"), _("STARTED"), _("DURATION"),
+	           /* TRANSLATORS: column heading: items read from the feed */
+	           _("ITEMS"),
+	           /* TRANSLATORS: column headings: stock figures changed, SKUs
+	              linked to nothing, items with no usable stock */
 	           _("CHANGED"), _("UNKNOWN"), _("INVALID"), _("ERROR"));
 	if (report_runs(db, supplier, limit, runs_cb, &o, &err) < 0)
 		return list_failed(&o);
@@ -748,12 +749,13 @@ static int hist_cb(void *ud, const struct report_history_row *r)
 		return jlist_add(&o->jl, obj, o->err);
 	}
 
-	char when[96], change[64], run[24], num[24];
+	char when[96], change[128], run[24];
 
 	if (r->has_prev)
-		snprintf(change, sizeof(change), "%" PRId64 " -> %" PRId64, r->prev, r->new_stock);
+		snprintf(change, sizeof(change), "%s -> %s", fmt_int(r->prev), fmt_int(r->new_stock));
 	else
-		snprintf(change, sizeof(change), _("new -> %s"), fmt_i64(r->new_stock, num));
+		/* TRANSLATORS: the STOCK column for the first value seen of a SKU */
+		snprintf(change, sizeof(change), _("new -> %s"), fmt_int(r->new_stock));
 	if (r->run_id)
 		fmt_i64(r->run_id, run);
 	else
@@ -842,8 +844,19 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open_db(cli, &db)) != 0 || (rc = check_supplier(db, f.supplier, &err)) != 0)
 		return rc;
 
-	list_start(&o, json, "history", &err, 7, "lllllll", _("WHEN"), _("SUPPLIER"),
-	           _("SUPPLIER SKU"), _("PRODUCT"), _("STOCK"), _("SOURCE"), _("RUN"));
+	list_start(&o, json, "history", &err, 7, "lllllll",
+	           /* TRANSLATORS: column headings of 'dropstock history', upper
+	              case */
+	           _("WHEN"), _("SUPPLIER"), _("SUPPLIER SKU"),
+	           /* TRANSLATORS: column heading: the store product's SKU */
+	           _("PRODUCT"),
+	           /* TRANSLATORS: column heading: the stock before and after */
+	           _("STOCK"),
+	           /* TRANSLATORS: column heading: what brought the figure ("full",
+	              "delta", "webhook", "check", "manual") */
+	           _("SOURCE"),
+	           /* TRANSLATORS: column heading: the run's number */
+	           _("RUN"));
 	if (report_history(db, &f, hist_cb, &o, &more, &next, &err) < 0)
 		return list_failed(&o);
 	tail = more ? xasprintf(",\"next_cursor\":\"%s\"}\n", report_cursor_format(&next, cur))
@@ -882,13 +895,13 @@ static int unk_cb(void *ud, const struct report_unknown_row *r)
 		return jlist_add(&o->jl, obj, o->err);
 	}
 
-	char stock[24], times[24], first[96], last[96];
+	char stock[48], first[96], last[96];
 
 	if (r->has_stock)
-		fmt_i64(r->last_stock, stock);
+		snprintf(stock, sizeof(stock), "%s", fmt_int(r->last_stock));
 	else
 		snprintf(stock, sizeof(stock), "-");
-	table_row(&o->t, r->supplier, r->supplier_sku, stock, fmt_i64(r->times_seen, times),
+	table_row(&o->t, r->supplier, r->supplier_sku, stock, fmt_int(r->times_seen),
 	          cli_fmt_when(r->first_seen, o->now, false, first),
 	          cli_fmt_when(r->last_seen, o->now, false, last));
 	return 0;
@@ -931,8 +944,15 @@ int cmd_unknown(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open_db(cli, &db)) != 0 || (rc = check_supplier(db, supplier, &err)) != 0)
 		return rc;
 
-	list_start(&o, json, "unknown", &err, 6, "llrrll", _("SUPPLIER"), _("SUPPLIER SKU"),
-	           _("LAST STOCK"), _("SEEN"), _("FIRST SEEN"), _("LAST SEEN"));
+	list_start(&o, json, "unknown", &err, 6, "llrrll",
+	           /* TRANSLATORS: column headings of 'dropstock unknown', upper
+	              case */
+	           _("SUPPLIER"), _("SUPPLIER SKU"), _("LAST STOCK"),
+	           /* TRANSLATORS: column heading: how many times the SKU was seen */
+	           _("SEEN"),
+	           /* TRANSLATORS: column headings: when the SKU was first and last
+	              seen */
+	           _("FIRST SEEN"), _("LAST SEEN"));
 	if (report_unknown(db, supplier, unk_cb, &o, &err) < 0)
 		return list_failed(&o);
 	if (list_finish(&o, NULL, _("no unknown SKUs: every SKU seen in the feeds is linked")))

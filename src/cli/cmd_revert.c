@@ -124,71 +124,93 @@ static const char *psku(const struct revert_item *it)
 static void more(size_t n)
 {
 	if (n > ITEMS_SHOWN)
-		printf(_("  ... and %zu more\n"), n - ITEMS_SHOWN);
+		printf(P_("  ... and %s more\n", "  ... and %s more\n", n - ITEMS_SHOWN),
+		       fmt_int((int64_t)(n - ITEMS_SHOWN)));
 }
 
 static void report_print(const struct revert_report *r)
 {
 	size_t i;
-	char iso[32];
+	char when[64];
 
 	if (r->dry_run)
-		printf(_("Dry run: reverting run %lld of %s would restore %zu links and queue %lld "
-		         "events (nothing was written).\n"),
-		       (long long)r->reverted_run, r->supplier, r->n_restored, (long long)r->events);
+		/* TRANSLATORS: the last %s is the number of stock events (for the
+		   store) the revert would queue */
+		printf(P_("Dry run: reverting run %lld of %s would restore %s link; events it "
+		          "would queue: %s (nothing was written).\n",
+		          "Dry run: reverting run %lld of %s would restore %s links; events it "
+		          "would queue: %s (nothing was written).\n", r->n_restored),
+		       (long long)r->reverted_run, r->supplier, fmt_int((int64_t)r->n_restored),
+		       fmt_int(r->events));
 	else
-		printf(_("Run %lld of %s reverted by run %lld: %zu links restored, %lld events "
-		         "queued.\n"),
-		       (long long)r->reverted_run, r->supplier, (long long)r->run_id, r->n_restored,
-		       (long long)r->events);
+		/* TRANSLATORS: the last %s is the number of stock events (for the
+		   store) the revert queued */
+		printf(P_("Run %lld of %s reverted by run %lld: %s link restored; events "
+		          "queued: %s.\n",
+		          "Run %lld of %s reverted by run %lld: %s links restored; events "
+		          "queued: %s.\n", r->n_restored),
+		       (long long)r->reverted_run, r->supplier, (long long)r->run_id,
+		       fmt_int((int64_t)r->n_restored), fmt_int(r->events));
 	if (r->n_restored) {
 		printf(r->dry_run ? _("Would restore:\n") : _("Restored:\n"));
 		for (i = 0; i < r->n_restored && i < ITEMS_SHOWN; i++) {
 			const struct revert_item *it = &r->restored[i];
 
-			printf("  %-20s %-14s %6lld -> %-6lld  (%s %lld -> %lld)\n", psku(it),
-			       it->supplier_sku, (long long)it->current, (long long)it->prev,
-			       _("product"), (long long)it->product_prev, (long long)it->product_new);
+			printf("  %-20s %-14s %6s -> %-6s  (%s %s -> %s)\n", psku(it),
+			       it->supplier_sku, fmt_int(it->current), fmt_int(it->prev),
+			       /* TRANSLATORS: "(product 5 -> 11)": the store product's
+			          stock before and after */
+			       _("product"), fmt_int(it->product_prev), fmt_int(it->product_new));
 		}
 		more(r->n_restored);
 	}
 	if (r->n_newer) {
-		printf(_("Left alone, changed again since the run (%zu):\n"), r->n_newer);
+		printf(_("Left alone, changed again since the run (%s):\n"),
+		       fmt_int((int64_t)r->n_newer));
 		for (i = 0; i < r->n_newer && i < ITEMS_SHOWN; i++) {
 			const struct revert_item *it = &r->newer[i];
 
 			if (!it->newer_source[0])
-				printf(_("  %-20s %-14s run left %lld, now %lld (changed while "
+				/* TRANSLATORS: "run left 5, now 8": the stock the run set
+				   and the stock now; in the variants with more, the source
+				   of the newer figure ("webhook", "manual", as stored), the
+				   run that set it and when */
+				printf(_("  %-20s %-14s run left %s, now %s (changed while "
 				         "reverting)\n"),
-				       psku(it), it->supplier_sku, (long long)it->run_stock,
-				       (long long)it->current);
+				       psku(it), it->supplier_sku, fmt_int(it->run_stock),
+				       fmt_int(it->current));
 			else if (it->newer_run_id)
-				printf(_("  %-20s %-14s run left %lld, now %lld (%s, run %lld, %s)\n"),
-				       psku(it), it->supplier_sku, (long long)it->run_stock,
-				       (long long)it->current, it->newer_source,
-				       (long long)it->newer_run_id, time_format_iso(it->newer_at, iso));
+				printf(_("  %-20s %-14s run left %s, now %s (%s, run %lld, %s)\n"),
+				       psku(it), it->supplier_sku, fmt_int(it->run_stock),
+				       fmt_int(it->current), it->newer_source, (long long)it->newer_run_id,
+				       time_format_local(it->newer_at, TIME_SECONDS, when, sizeof(when)));
 			else
-				printf(_("  %-20s %-14s run left %lld, now %lld (%s, %s)\n"), psku(it),
-				       it->supplier_sku, (long long)it->run_stock, (long long)it->current,
-				       it->newer_source, time_format_iso(it->newer_at, iso));
+				printf(_("  %-20s %-14s run left %s, now %s (%s, %s)\n"), psku(it),
+				       it->supplier_sku, fmt_int(it->run_stock), fmt_int(it->current),
+				       it->newer_source,
+				       time_format_local(it->newer_at, TIME_SECONDS, when, sizeof(when)));
 		}
 		more(r->n_newer);
 	}
 	if (r->n_no_prev) {
-		printf(_("Left alone, no value before the run (%zu):\n"), r->n_no_prev);
+		printf(_("Left alone, no value before the run (%s):\n"),
+		       fmt_int((int64_t)r->n_no_prev));
 		for (i = 0; i < r->n_no_prev && i < ITEMS_SHOWN; i++)
-			printf(_("  %-20s %-14s first value %lld\n"), psku(&r->no_prev[i]),
-			       r->no_prev[i].supplier_sku, (long long)r->no_prev[i].run_stock);
+			printf(_("  %-20s %-14s first value %s\n"), psku(&r->no_prev[i]),
+			       r->no_prev[i].supplier_sku, fmt_int(r->no_prev[i].run_stock));
 		more(r->n_no_prev);
 	}
 	if (r->n_gone) {
-		printf(_("Left alone, link removed since the run (%zu):\n"), r->n_gone);
+		printf(_("Left alone, link removed since the run (%s):\n"),
+		       fmt_int((int64_t)r->n_gone));
 		for (i = 0; i < r->n_gone && i < ITEMS_SHOWN; i++)
 			printf("  %s\n", r->gone[i].supplier_sku);
 		more(r->n_gone);
 	}
 	if (r->n_unchanged)
-		printf(_("%zu links were already at their value before the run.\n"), r->n_unchanged);
+		printf(P_("%s link was already at its value before the run.\n",
+		          "%s links were already at their value before the run.\n", r->n_unchanged),
+		       fmt_int((int64_t)r->n_unchanged));
 }
 
 int cmd_revert(struct cli *cli, int argc, char **argv)

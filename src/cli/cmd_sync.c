@@ -52,6 +52,7 @@ struct sync_ui {
 static void ui_change(void *ud, const struct stock_change *ch)
 {
 	struct sync_ui *ui = ud;
+	const char *product, *first;
 
 	ui->total_changes++;
 	if (ui->json) {
@@ -73,14 +74,20 @@ static void ui_change(void *ud, const struct stock_change *ch)
 	ui->shown++;
 	if (ui->progress)
 		progress_done(ui->progress);   /* clear the bar line before printing */
+	/* TRANSLATORS: "(product 5 -> 11)" after a supplier's stock change: the
+	   store product's stock before and after */
+	product = _("product");
+	/* TRANSLATORS: in place of the previous stock of a SKU seen for the
+	   first time: "new -> 11"; at most 6 columns */
+	first = _("new");
 	if (ch->has_prev)
-		printf("  %-20s %-14s %6lld -> %-6lld  (%s %lld -> %lld)\n", ch->product_sku,
-		       ch->supplier_sku, (long long)ch->prev, (long long)ch->new_stock,
-		       _("product"), (long long)ch->product_prev, (long long)ch->product_new);
+		printf("  %-20s %-14s %6s -> %-6s  (%s %s -> %s)\n", ch->product_sku,
+		       ch->supplier_sku, fmt_int(ch->prev), fmt_int(ch->new_stock), product,
+		       fmt_int(ch->product_prev), fmt_int(ch->product_new));
 	else
-		printf("  %-20s %-14s %6s -> %-6lld  (%s %lld -> %lld)\n", ch->product_sku,
-		       ch->supplier_sku, _("new"), (long long)ch->new_stock, _("product"),
-		       (long long)ch->product_prev, (long long)ch->product_new);
+		printf("  %-20s %-14s %6s -> %-6s  (%s %s -> %s)\n", ch->product_sku,
+		       ch->supplier_sku, first, fmt_int(ch->new_stock), product,
+		       fmt_int(ch->product_prev), fmt_int(ch->product_new));
 }
 
 static void ui_progress(void *ud, const struct sync_progress *p)
@@ -118,19 +125,31 @@ static void print_result(const struct supplier_conf *s, const struct sync_report
 
 	if (strcmp(rep->status, "needs_approval") == 0) {
 		cli_error("%s", rep->err.msg);
-		fprintf(stderr, _("dropstock: %s: run %lld read %lld items and holds its changes; "
-		                  "'dropstock approve %lld --dry-run' lists them\n"),
-		        s->slug, (long long)rep->run_id, (long long)st->seen, (long long)rep->run_id);
+		fprintf(stderr, P_("dropstock: %s: run %lld read %s item and holds its changes; "
+		                   "'dropstock approve %lld --dry-run' lists them\n",
+		                   "dropstock: %s: run %lld read %s items and holds its changes; "
+		                   "'dropstock approve %lld --dry-run' lists them\n",
+		                   st->seen > 0 ? st->seen : 0),
+		        s->slug, (long long)rep->run_id, fmt_int(st->seen), (long long)rep->run_id);
 		return;
 	}
 	if (strcmp(rep->status, "succeeded") == 0) {
-		printf(_("%s: %s in %.1f s: %lld seen, %lld changed, %lld unknown, %lld invalid, "
-		         "%lld stale, %lld zeroed; "),
-		       s->slug, dry_run ? _("dry run done") : _("synced"),
-		       (double)rep->duration_ms / 1000.0, (long long)st->seen,
-		       (long long)st->changed, (long long)st->unknown, (long long)st->invalid,
-		       (long long)st->stale, (long long)st->zeroed);
-		printf(P_("%lld page", "%lld pages", (unsigned long)st->pages), (long long)st->pages);
+		const char *secs = fmt_dec((double)rep->duration_ms / 1000.0, 1);
+
+		if (dry_run)
+			printf(_("%s: dry run done in %s s"), s->slug, secs);
+		else
+			printf(_("%s: synced in %s s"), s->slug, secs);
+		/* TRANSLATORS: follows "SLUG: synced in 1.2 s" on the same line; each
+		   label is followed by its count: items read, stock figures changed,
+		   SKUs linked to nothing, items with no usable stock, figures older
+		   than the known ones, linked SKUs missing from the feed set to 0 */
+		printf(_("; items: %s, changed: %s, unknown: %s, invalid: %s, stale: %s, "
+		         "zeroed: %s, pages: %s"),
+		       fmt_int(st->seen), fmt_int(st->changed), fmt_int(st->unknown),
+		       fmt_int(st->invalid), fmt_int(st->stale), fmt_int(st->zeroed),
+		       fmt_int(st->pages));
+		/* TRANSLATORS: ends the line of a dry run's summary */
 		printf("%s\n", dry_run ? _(" (nothing was written)") : "");
 		if (dry_run && rep->guard_reason[0])
 			printf(_("%s: the mass-change guard would stop this run for approval: %s\n"),
@@ -138,10 +157,16 @@ static void print_result(const struct supplier_conf *s, const struct sync_report
 	} else {
 		cli_error("%s", rep->err.msg);
 		if (rep->run_id)
-			fprintf(stderr, _("dropstock: %s: run %lld %s after %lld items (%lld changed "
-			                  "and kept)\n"),
-			        s->slug, (long long)rep->run_id, rep->status, (long long)st->seen,
-			        (long long)st->changed);
+			/* TRANSLATORS: the second %s is the run's status as stored
+			   ("failed", "interrupted"); the last %s is how many stock
+			   figures the run changed before it stopped */
+			fprintf(stderr, P_("dropstock: %s: run %lld (%s) stopped after %s item; "
+			                   "changed and kept: %s\n",
+			                   "dropstock: %s: run %lld (%s) stopped after %s items; "
+			                   "changed and kept: %s\n",
+			                   st->seen > 0 ? st->seen : 0),
+			        s->slug, (long long)rep->run_id, rep->status, fmt_int(st->seen),
+			        fmt_int(st->changed));
 	}
 }
 
@@ -280,8 +305,10 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		ui.shown = 0;
 		ui.total_changes = 0;
 		if (!ui.json && !cli->quiet)
-			printf(_("%s: %s sync of %s%s\n"), s->slug,
-			       so.kind == SYNC_DELTA ? _("delta") : _("full"), s->name ? s->name : s->slug,
+			/* TRANSLATORS: the last %s is " (dry run)" or nothing */
+			printf(so.kind == SYNC_DELTA ? _("%s: delta sync of %s%s\n")
+			                             : _("%s: full sync of %s%s\n"),
+			       s->slug, s->name ? s->name : s->slug,
 			       so.dry_run ? _(" (dry run)") : "");
 		fflush(stdout);
 		rc = sync_supplier(db, conf, s, &so, &rep);
@@ -290,8 +317,10 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		if (ui.progress)
 			progress_done(ui.progress);
 		if (!ui.json && !cli->quiet && ui.total_changes > ui.shown)
-			printf(_("  ... and %lld more changes (see 'dropstock history')\n"),
-			       (long long)(ui.total_changes - ui.shown));
+			printf(P_("  ... and %s more change (see 'dropstock history')\n",
+			          "  ... and %s more changes (see 'dropstock history')\n",
+			          ui.total_changes - ui.shown),
+			       fmt_int(ui.total_changes - ui.shown));
 		if (ui.json)
 			json_array_append_new(results, result_json(s, &rep));
 		else if (!cli->quiet || rc != 0)

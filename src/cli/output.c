@@ -32,19 +32,16 @@ int cli_finish_output(void)
 
 char *cli_fmt_when(int64_t ms, int64_t now, bool seconds, char out[96])
 {
-	char age[32], day[32];
-	time_t t;
-	struct tm tm;
+	char age[32], day[48];
 
 	if (ms <= 0) {
 		snprintf(out, 96, "-");
 		return out;
 	}
-	t = (time_t)(ms / 1000);
-	if (!localtime_r(&t, &tm) ||
-	    strftime(day, sizeof(day), seconds ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M", &tm) == 0)
-		snprintf(day, sizeof(day), "?");
+	time_format_local(ms, seconds ? TIME_SECONDS : TIME_MINUTES, day, sizeof(day));
 	if (ms > now + 1000)
+		/* TRANSLATORS: a local date and time followed by how far it is
+		   from now, "2026-11-27 09:30 (in 5m)", "2026-11-27 09:30 (2h ago)" */
 		snprintf(out, 96, _("%s (in %s)"), day, time_format_age(ms - now, age));
 	else
 		snprintf(out, 96, _("%s (%s ago)"), day, time_format_age(now - ms, age));

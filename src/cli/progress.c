@@ -59,13 +59,18 @@ void progress_update(struct progress *p, const char *slug, int64_t done, int64_t
 		bar[BAR_WIDTH] = '\0';
 		fputc('\r', p->out);
 		if (total > 0)
-			fprintf(p->out, _("%s [%s] %lld/%lld %3d%% %.0f/s ETA %s, %lld changed"),
-			        slug, bar, (long long)done, (long long)total,
-			        (int)(done * 100 / (total > done ? total : done)), rate, eta,
-			        (long long)changed);
+			/* TRANSLATORS: a progress bar: "acme [####....] 912/1830  49% 780/s
+			   ETA 0:01, changed: 2"; ETA is the time left (minutes:seconds),
+			   "/s" items per second */
+			fprintf(p->out, _("%s [%s] %s/%s %3d%% %s/s ETA %s, changed: %s"),
+			        slug, bar, fmt_int(done), fmt_int(total),
+			        (int)(done * 100 / (total > done ? total : done)), fmt_dec(rate, 0), eta,
+			        fmt_int(changed));
 		else
-			fprintf(p->out, _("%s %lld items %.0f/s, %lld changed"), slug,
-			        (long long)done, rate, (long long)changed);
+			/* TRANSLATORS: "/s" is items per second */
+			fprintf(p->out, P_("%s %s item %s/s, changed: %s",
+			                   "%s %s items %s/s, changed: %s", done > 0 ? done : 0),
+			        slug, fmt_int(done), fmt_dec(rate, 0), fmt_int(changed));
 		fputs(" \033[K", p->out);
 		fflush(p->out);
 		p->drawn = true;
@@ -76,11 +81,16 @@ void progress_update(struct progress *p, const char *slug, int64_t done, int64_t
 		return;
 	p->last_plain = now;
 	if (total > 0)
-		fprintf(p->out, _("%s: %lld of %lld items, %.0f/s, ETA %s, %lld changed\n"), slug,
-		        (long long)done, (long long)total, rate, eta, (long long)changed);
+		/* TRANSLATORS: "acme: 912 of 1830 items, 780/s, ETA 0:01, changed: 2";
+		   "/s" is items per second, ETA the time left (minutes:seconds) */
+		fprintf(p->out, P_("%s: %s of %s item, %s/s, ETA %s, changed: %s\n",
+		                   "%s: %s of %s items, %s/s, ETA %s, changed: %s\n", total),
+		        slug, fmt_int(done), fmt_int(total), fmt_dec(rate, 0), eta, fmt_int(changed));
 	else
-		fprintf(p->out, _("%s: %lld items, %.0f/s, %lld changed\n"), slug, (long long)done,
-		        rate, (long long)changed);
+		/* TRANSLATORS: "/s" is items per second */
+		fprintf(p->out, P_("%s: %s item, %s/s, changed: %s\n",
+		                   "%s: %s items, %s/s, changed: %s\n", done > 0 ? done : 0),
+		        slug, fmt_int(done), fmt_dec(rate, 0), fmt_int(changed));
 }
 
 void progress_done(struct progress *p)

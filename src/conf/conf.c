@@ -139,6 +139,25 @@ static char *where_str(const struct cctx *cx, const config_setting_t *s, const c
 	return buf_steal(&b);
 }
 
+/* Names in err->option the option the error is about: the dotted path of
+ * s ("source.map"), followed by member when given ("source.map.sku"). */
+static void err_option(struct error *err, const config_setting_t *s, const char *member)
+{
+	struct buf path = BUF_INIT;
+
+	if (!err)
+		return;
+	if (s)
+		opt_path(s, &path);
+	if (member) {
+		if (path.len > 0)
+			buf_putc(&path, '.');
+		buf_puts(&path, member);
+	}
+	snprintf(err->option, sizeof(err->option), "%s", buf_str(&path));
+	buf_free(&path);
+}
+
 /* Sets cx->err to "FILE:LINE: OPTION: <message>" and returns -1. */
 static int bad(const struct cctx *cx, const config_setting_t *s, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);
@@ -152,6 +171,7 @@ static int bad(const struct cctx *cx, const config_setting_t *s, const char *fmt
 	va_end(ap);
 	where = where_str(cx, s, NULL);
 	err_set(cx->err, ERRK_CONFIG, "%s: %s", where, msg);
+	err_option(cx->err, s, NULL);
 	free(where);
 	free(msg);
 	return -1;
@@ -160,6 +180,8 @@ static int bad(const struct cctx *cx, const config_setting_t *s, const char *fmt
 static const char *type_name(int type)
 {
 	switch (type) {
+	/* TRANSLATORS: the kinds of configuration value, used in "expected %s,
+	   got %s" */
 	case CONFIG_TYPE_GROUP: return _("a group { ... }");
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64: return _("an integer");
@@ -169,6 +191,7 @@ static const char *type_name(int type)
 	case CONFIG_TYPE_ARRAY: return _("an array [ ... ]");
 	case CONFIG_TYPE_LIST: return _("a list ( ... )");
 	}
+	/* TRANSLATORS: "expected a string, got nothing" */
 	return _("nothing");
 }
 
@@ -297,6 +320,7 @@ static int missing(const struct cctx *cx, const config_setting_t *g, const char 
 	char *where = where_str(cx, g, NULL);
 
 	err_set(cx->err, ERRK_CONFIG, _("%s: missing required option '%s'"), where, name);
+	err_option(cx->err, g, name);
 	free(where);
 	return -1;
 }
@@ -1156,10 +1180,14 @@ static int parse_source(const struct cctx *cx, config_setting_t *g, struct sourc
 	/* what one setting needs from another; a setting taken over from the
 	 * source is named as such, and the message placed at the map */
 	s = config_setting_get_member(g, "paging");
+	/* TRANSLATORS: glued after 'paging = "cursor"' or 'end = "total"' in the
+	   next messages: the delta group took the setting from the source group */
 	from_source = !s && base ? _(" (taken from source)") : "";
 	if (!s)
 		s = map ? map : g;
 	if ((src->paging == PAGE_CURSOR || src->paging == PAGE_NEXT_URL) && !src->map.next)
+		/* TRANSLATORS: the second %s is " (taken from source)" or nothing,
+		   the third "next cursor" or "next page URL" */
 		return bad(cx, s, _("paging = \"%s\"%s needs map.next (where the %s is in the response)"),
 		           conf_paging_name(src->paging), from_source,
 		           src->paging == PAGE_CURSOR ? _("next cursor") : _("next page URL"));
@@ -1228,11 +1256,14 @@ static int resolve_one(const struct cctx *cx, const config_setting_t *s, struct 
 		rc = conf_secret_check_file(file, where, alt, cx->err);
 		free(file);
 		if (rc < 0) {
+			err_option(cx->err, s, NULL);
 			free(where);
 			return -1;
 		}
 	}
 	rc = conf_secret_resolve(sec, where, cx->err);
+	if (rc < 0)
+		err_option(cx->err, s, NULL);
 	free(where);
 	return rc;
 }
@@ -2011,6 +2042,7 @@ static int load_suppliers(struct conf *c, int dir_line, struct error *err)
 				err_set(err, ERRK_CONFIG, _("%s:%d: slug: duplicate slug \"%s\", already "
 				                            "used by %s:%d"), b->file, b->line, b->slug,
 				        a->file, a->line);
+				err_option(err, NULL, "slug");
 				goto out;
 			}
 		}
@@ -2024,6 +2056,8 @@ static int load_suppliers(struct conf *c, int dir_line, struct error *err)
 			err_set(err, ERRK_CONFIG, _("%s:%d: slug: slug \"%s\" does not match the file "
 			                            "name: rename the file to %s.conf or set slug = \"%s\""),
 			        s->file, s->line, s->slug, s->slug, stem);
+		if (!same)
+			err_option(err, NULL, "slug");
 		free(stem);
 		if (!same)
 			goto out;
@@ -2182,6 +2216,8 @@ static int parse_api_keys(const struct cctx *cx, config_setting_t *g, struct ser
 		where = where_str(cx, given, NULL);
 		file = setting_file(cx, given);
 		rc = conf_secret_check_file(file, where, _("api_keys_env / api_keys_cmd"), cx->err);
+		if (rc < 0)
+			err_option(cx->err, given, NULL);
 		free(file);
 		free(where);
 		return rc;
@@ -2194,6 +2230,8 @@ static int parse_api_keys(const struct cctx *cx, config_setting_t *g, struct ser
 	one.spec = xstrdup(config_setting_get_string(given));
 	where = where_str(cx, given, NULL);
 	rc = conf_secret_resolve_list(&one, where, &v->api_keys, &v->n_api_keys, cx->err);
+	if (rc < 0)
+		err_option(cx->err, given, NULL);
 	free(where);
 	conf_secret_clear(&one);
 	return rc;

@@ -131,7 +131,9 @@ static int secret_from_cmd(struct secret *s, const char *where, bool list, struc
 		goto out;
 	}
 	if (too_long) {
-		err_set(err, ERRK_CONFIG, _("%s: command '%s' printed more than %d bytes"),
+		err_set(err, ERRK_CONFIG, P_("%s: command '%s' printed more than %d byte",
+		                             "%s: command '%s' printed more than %d bytes",
+		                             SECRET_CMD_MAX),
 		        where, s->spec, SECRET_CMD_MAX);
 		goto out;
 	}

@@ -249,6 +249,9 @@ static int sched_enqueue(struct daemon *d, struct db *db, const struct sched_ent
 		snprintf(when, sizeof(when), "-");
 	switch (rc) {
 	case ENQUEUE_ADDED:
+		/* TRANSLATORS: "acme: full run 12 queued (schedule, due
+		   2026-11-27T08:00:00Z)": the run's kind ("full" or "delta"), its
+		   id, what started it ("schedule", "manual") and its fire time */
 		log_info(_("%s: %s run %lld queued (%s, due %s)"), e->slug, kind_name(kind),
 		         (long long)run_id, trigger, when);
 		wake_all(d);
@@ -259,14 +262,17 @@ static int sched_enqueue(struct daemon *d, struct db *db, const struct sched_ent
 		wake_all(d);
 		break;
 	case ENQUEUE_DUPLICATE:
+		/* TRANSLATORS: the second %s is the run's kind, "full" or "delta" */
 		log_info(_("%s: due %s run skipped: a run is already queued (due %s)"), e->slug,
 		         kind_name(kind), when);
 		break;
 	case ENQUEUE_RUNNING:
+		/* TRANSLATORS: the second %s is the run's kind, "full" or "delta" */
 		log_info(_("%s: due %s run skipped: the supplier is being synced now (due %s)"),
 		         e->slug, kind_name(kind), when);
 		break;
 	default:
+		/* TRANSLATORS: the second %s is the run's kind, "full" or "delta" */
 		log_error(_("%s: cannot queue a %s run: %s"), e->slug, kind_name(kind), err.msg);
 		rc = -1;
 		break;
@@ -461,13 +467,19 @@ static void run_job(struct daemon *d, struct db *db, const struct conf *c, const
 		o.run_id = job->run_id;
 		o.time_limit_ms = c->daemon.run_timeout_ms;
 		o.stop = &d->stop;
+		/* TRANSLATORS: "acme: full run 12 started (attempt 1, schedule)": the
+		   run's kind ("full" or "delta"), its id, the attempt's number and
+		   what started it */
 		log_info(_("%s: %s run %lld started (attempt %d, %s)"), job->slug,
 		         kind_name(job->kind), (long long)job->run_id, job->attempt, job->trigger);
 		sync_supplier(db, c, s, &o, &rep);
 	}
 
 	if (str_eq(rep.status, "succeeded"))
-		log_info(_("%s: run %lld succeeded in %.1f s: %lld seen, %lld changed, %lld unknown"),
+		/* TRANSLATORS: each label is followed by its count: items read,
+		   stock figures changed, SKUs linked to nothing */
+		log_info(_("%s: run %lld succeeded in %.1f s; items: %lld, changed: %lld, "
+		           "unknown: %lld"),
 		         job->slug, (long long)job->run_id, (double)rep.duration_ms / 1000.0,
 		         (long long)rep.stats.seen, (long long)rep.stats.changed,
 		         (long long)rep.stats.unknown);
@@ -475,6 +487,8 @@ static void run_job(struct daemon *d, struct db *db, const struct conf *c, const
 		log_info(_("%s: run %lld skipped: %s"), job->slug, (long long)job->run_id,
 		         rep.err.msg);
 	else
+		/* TRANSLATORS: "run 12 failed: <the error>"; %s is the run's status
+		   as stored ("failed", "interrupted") */
 		log_warn(_("run %lld %s: %s"), (long long)job->run_id, rep.status, rep.err.msg);
 
 	retry = jobs_after_run(db, c, job, &rep, &next_at, &err);
@@ -493,8 +507,10 @@ static void run_job(struct daemon *d, struct db *db, const struct conf *c, const
 			log_warn(_("%s: run %lld not retried: this error does not heal by waiting"),
 			         job->slug, (long long)job->run_id);
 		else
-			log_warn(_("%s: run %lld not retried: no attempts left (%d tried)"), job->slug,
-			         (long long)job->run_id, job->attempt);
+			log_warn(P_("%s: run %lld not retried: no attempts left (%d tried)",
+			            "%s: run %lld not retried: no attempts left (%d tried)",
+			            job->attempt),
+			         job->slug, (long long)job->run_id, job->attempt);
 	}
 }
 
@@ -999,8 +1015,10 @@ int daemon_run(struct conf *conf, const struct daemon_opts *o, struct error *err
 	if (start_thread(d, deliverer_main, err) != 0)
 		goto out;
 
-	log_info(_("daemon started (process %ld): %d suppliers configured, sync workers: %d, "
-	           "database %s"),
+	log_info(P_("daemon started (process %ld): %d supplier configured, sync workers: %d, "
+	            "database %s",
+	            "daemon started (process %ld): %d suppliers configured, sync workers: %d, "
+	            "database %s", conf->n_suppliers),
 	         (long)getpid(), conf->n_suppliers, workers, d->db_path);
 	if (sdnotifyf(err, "READY=1\nSTATUS=running: %d suppliers, %d workers%s%s",
 	              conf->n_suppliers, workers, d->svc ? ", listening on " : "",

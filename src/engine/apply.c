@@ -149,6 +149,8 @@ int engine_product_event(struct db *db, int64_t product_id, const char *product_
 	rc = outbox_add(db, kind, product_id, buf_str(&b), created_at ? created_at : at, err);
 	buf_free(&b);
 	if (rc < 0)
+		/* TRANSLATORS: prefixes an error: "product P-1: back_in_stock event:
+		   ..."; the second %s is the event kind as sent to the store */
 		err_prefix(err, _("product %s: %s event"), product_sku ? product_sku : "?", kind);
 	return rc;
 }

@@ -283,6 +283,8 @@ static int queue_retry(struct db *db, int64_t supplier_id, const char *kind, con
 		note = xasprintf(_("retry covered by run %lld, already queued for %s"), (long long)id,
 		                 when);
 	else
+		/* TRANSLATORS: "retry 2 of 3": the attempt's number and the most
+		   attempts allowed; the last %s is a UTC time (ISO 8601) */
 		note = xasprintf(_("retry %d of %d queued as run %lld for %s"), attempt + 1, max,
 		                 (long long)id, when);
 	rc = runs_note(db, failed, note, err);
@@ -339,7 +341,9 @@ int jobs_after_run(struct db *db, const struct conf *c, const struct job *job,
 	} else if (!jobs_retryable(k)) {
 		note = xstrdup(_("not retried: this error will not heal by waiting"));
 	} else if (job->attempt >= max) {
-		note = xasprintf(_("gave up after %d attempts"), job->attempt);
+		note = xasprintf(P_("gave up after %d attempt", "gave up after %d attempts",
+		                    job->attempt),
+		                 job->attempt);
 	} else {
 		due = now + backoff_delay(c, job->attempt, job->run_id);
 		if (queue_retry(db, job->supplier_id, kind_name(job->kind), job->trigger, job->attempt,
@@ -407,7 +411,9 @@ static int recover_one(struct db *db, const struct conf *c, const struct run_row
 		rc = runs_note(db, r->id, _("not retried: run the revert again if needed"), err) < 0
 		             ? -1 : 1;
 	} else if (r->attempt >= max) {
-		char *note = xasprintf(_("not retried: gave up after %d attempts"), r->attempt);
+		char *note = xasprintf(P_("not retried: gave up after %d attempt",
+		                          "not retried: gave up after %d attempts", r->attempt),
+		                       r->attempt);
 
 		rc = runs_note(db, r->id, note, err) < 0 ? -1 : 1;
 		free(note);

@@ -1004,7 +1004,10 @@ const char *outbox_state_name(const struct outbox_event *e)
 {
 	/* untranslated words (JSON); N_ marks them for the table's _() */
 	if (e->delivered_at > 0)
+		/* TRANSLATORS: the STATE of an event for the store: delivered */
 		return N_("delivered");
+	/* TRANSLATORS: the STATE of an event for the store: "dead" (given up
+	   after its attempts) or "pending" (will be delivered) */
 	return e->dead ? N_("dead") : N_("pending");
 }
 

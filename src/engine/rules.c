@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,30 +169,46 @@ static bool absent(const char *s)
 	return len == 0 || span_caseeq(s, len, "null");
 }
 
+/* Where a bad item is, for its error message: "line 17" or "item 17".
+ * Built only when an item fails: this path runs for every item. */
+static const char *item_place(const struct supplier_conf *s, const struct feed_item *it,
+                              char *out, size_t size)
+{
+	if (s && s->source.format == FORMAT_CSV)
+		/* TRANSLATORS: where a bad item is in a CSV feed; it starts the
+		   messages "%s: missing SKU", "%s (SKU %s): ..." */
+		snprintf(out, size, _("line %lld"), (long long)it->position);
+	else
+		/* TRANSLATORS: where a bad item is in a JSON or XML feed (its
+		   number); it starts the messages "%s: missing SKU", "%s (SKU %s): ..." */
+		snprintf(out, size, _("item %lld"), (long long)it->position);
+	return out;
+}
+
 int rules_item_to_obs(const struct supplier_conf *s, const struct feed_item *it,
                       int64_t *raw_stock, int64_t *source_time, struct error *err)
 {
-	const char *what = s && s->source.format == FORMAT_CSV ? _("line") : _("item");
 	const struct mapping *m = s ? &s->source.map : NULL;
 	int64_t sum = 0, v, t = 0;
 	size_t i, n = 0;
+	char what[64];
 
 	if (!it->sku || absent(it->sku))
-		return err_set(err, ERRK_PERMANENT, _("%s %lld: missing SKU"), what,
-		               (long long)it->position);
+		return err_set(err, ERRK_PERMANENT, _("%s: missing SKU"),
+		               item_place(s, it, what, sizeof(what)));
 	if (it->updated_at && !absent(it->updated_at)) {
 		if (!time_parse(it->updated_at, &t))
 			return err_set(err, ERRK_PERMANENT,
-			               _("%s %lld (SKU %s): updated_at \"%s\" is not a time"),
-			               what, (long long)it->position, it->sku, it->updated_at);
+			               _("%s (SKU %s): updated_at \"%s\" is not a time"),
+			               item_place(s, it, what, sizeof(what)), it->sku, it->updated_at);
 	}
 	if (it->available && !absent(it->available)) {
 		int b = rules_parse_bool(it->available);
 
 		if (b < 0)
 			return err_set(err, ERRK_PERMANENT,
-			               _("%s %lld (SKU %s): availability \"%s\" is not a yes/no value"),
-			               what, (long long)it->position, it->sku, it->available);
+			               _("%s (SKU %s): availability \"%s\" is not a yes/no value"),
+			               item_place(s, it, what, sizeof(what)), it->sku, it->available);
 		if (b == 0) {
 			/* unavailable: 0 whatever the stock says */
 			*raw_stock = 0;
@@ -206,20 +223,20 @@ int rules_item_to_obs(const struct supplier_conf *s, const struct feed_item *it,
 			continue;
 		if (!rules_parse_stock(m, txt, &v))
 			return err_set(err, ERRK_PERMANENT,
-			               _("%s %lld (SKU %s): stock \"%s\" is not a number"),
-			               what, (long long)it->position, it->sku, txt);
+			               _("%s (SKU %s): stock \"%s\" is not a number"),
+			               item_place(s, it, what, sizeof(what)), it->sku, txt);
 		if (v < 0)
-			return err_set(err, ERRK_PERMANENT, _("%s %lld (SKU %s): negative stock %lld"),
-			               what, (long long)it->position, it->sku, (long long)v);
+			return err_set(err, ERRK_PERMANENT, _("%s (SKU %s): negative stock %lld"),
+			               item_place(s, it, what, sizeof(what)), it->sku, (long long)v);
 		if (sum > INT64_MAX - v)
-			return err_set(err, ERRK_PERMANENT, _("%s %lld (SKU %s): stock is too large"),
-			               what, (long long)it->position, it->sku);
+			return err_set(err, ERRK_PERMANENT, _("%s (SKU %s): stock is too large"),
+			               item_place(s, it, what, sizeof(what)), it->sku);
 		sum += v;
 		n++;
 	}
 	if (n == 0)
-		return err_set(err, ERRK_PERMANENT, _("%s %lld (SKU %s): no stock value"),
-		               what, (long long)it->position, it->sku);
+		return err_set(err, ERRK_PERMANENT, _("%s (SKU %s): no stock value"),
+		               item_place(s, it, what, sizeof(what)), it->sku);
 	*raw_stock = sum;
 	*source_time = t;
 	return 0;

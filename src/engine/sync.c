@@ -345,8 +345,11 @@ static bool guard_over(const struct guard_conf *g, int64_t links, int64_t in_sto
 	if (p > g->max_changed_pct) {
 		pct_text(p, pct, sizeof(pct));
 		pct_text(g->max_changed_pct, lim, sizeof(lim));
-		snprintf(reason, size, _("would change %s%% of %lld links (limit %s%%)"), pct,
-		         (long long)links, lim);
+		/* TRANSLATORS: why the mass-change guard stopped a run; when both
+		   reasons hold, they are joined with "; " */
+		snprintf(reason, size, P_("would change %s%% of %lld link (limit %s%%)",
+		                          "would change %s%% of %lld links (limit %s%%)", links),
+		         pct, (long long)links, lim);
 		len = strlen(reason);
 	}
 	if (in_stock > 0) {
@@ -354,9 +357,17 @@ static bool guard_over(const struct guard_conf *g, int64_t links, int64_t in_sto
 		if (p > g->max_zeroed_pct && len + 3 < size) {
 			pct_text(p, pct, sizeof(pct));
 			pct_text(g->max_zeroed_pct, lim, sizeof(lim));
-			snprintf(reason + len, size - len, _("%swould set %s%% of %lld in-stock links to 0 "
-			                                     "(limit %s%%)"),
-			         len ? "; " : "", pct, (long long)in_stock, lim);
+			if (len) {
+				memcpy(reason + len, "; ", 3);
+				len += 2;
+			}
+			/* TRANSLATORS: why the mass-change guard stopped a run; when both
+			   reasons hold, they are joined with "; " */
+			snprintf(reason + len, size - len, P_("would set %s%% of %lld in-stock link to 0 "
+			                                      "(limit %s%%)",
+			                                      "would set %s%% of %lld in-stock links to 0 "
+			                                      "(limit %s%%)", in_stock),
+			         pct, (long long)in_stock, lim);
 		}
 	}
 	return reason[0] != '\0';
@@ -794,16 +805,21 @@ static int zero_missing(struct sync_state *st, struct error *err)
 	}
 	if (st->rep->stats.seen == 0) {
 		err_set(err, ERRK_PERMANENT,
-		        _("zero-missing refused: the feed was empty, so all %lld linked SKUs would "
-		          "be set to 0; nothing was zeroed"),
+		        P_("zero-missing refused: the feed was empty, so the %lld linked SKU would "
+		           "be set to 0; nothing was zeroed",
+		           "zero-missing refused: the feed was empty, so all %lld linked SKUs would "
+		           "be set to 0; nothing was zeroed", m.links),
 		        (long long)m.links);
 		goto out;
 	}
 	if ((double)m.n * 100.0 / (double)m.links > r->zero_missing_max_pct) {
 		err_set(err, ERRK_PERMANENT,
-		        _("zero-missing refused: %zu of %lld linked SKUs (%.1f%%) are absent from "
-		          "the feed, above the %.1f%% guard (rules.zero_missing_max_pct); nothing "
-		          "was zeroed"),
+		        P_("zero-missing refused: %zu of %lld linked SKU (%.1f%%) is absent from "
+		           "the feed, above the %.1f%% guard (rules.zero_missing_max_pct); nothing "
+		           "was zeroed",
+		           "zero-missing refused: %zu of %lld linked SKUs (%.1f%%) are absent from "
+		           "the feed, above the %.1f%% guard (rules.zero_missing_max_pct); nothing "
+		           "was zeroed", m.links),
 		        m.n, (long long)m.links, (double)m.n * 100.0 / (double)m.links,
 		        r->zero_missing_max_pct);
 		goto out;
@@ -932,7 +948,9 @@ static int fetch_all(struct sync_state *st, struct http_client *http, struct err
 			goto out;
 		}
 	}
-	err_set(err, ERRK_PERMANENT, _("more than %d pages: the paginator does not end"), MAX_PAGES);
+	err_set(err, ERRK_PERMANENT, P_("more than %d page: the paginator does not end",
+	                                "more than %d pages: the paginator does not end", MAX_PAGES),
+	        MAX_PAGES);
 out:
 	free(url);
 	free(cursor);
@@ -1189,7 +1207,9 @@ finish:
 		 * run stops at once and applies nothing */
 		if (err->kind == ERRK_INTERRUPTED) {
 			if (st.staged > 0)
-				err_append(err, _("nothing of the %lld items read was applied"),
+				err_append(err, P_("nothing of the %lld item read was applied",
+				                   "nothing of the %lld items read was applied",
+				                   rep->stats.seen),
 				           (long long)rep->stats.seen);
 		} else if (st.staged > 0) {
 			struct error e2 = { 0 };
@@ -1210,8 +1230,9 @@ finish:
 			log_warn("%s", e2.msg);
 	}
 	if (rep->stats.invalid > INVALID_LOG_MAX)
-		log_warn(_("%s: %lld invalid items skipped in all"), s->slug,
-		         (long long)rep->stats.invalid);
+		log_warn(P_("%s: %lld invalid item skipped in all",
+		            "%s: %lld invalid items skipped in all", rep->stats.invalid),
+		         s->slug, (long long)rep->stats.invalid);
 	stats_from_counts(&st);
 	if (rc == 0)
 		rep->status = "succeeded";

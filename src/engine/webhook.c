@@ -144,7 +144,9 @@ static int wh_event_id(const struct webhook_conf *wh, sig_header_fn header, void
 	if (*id && strlen(*id) > WEBHOOK_MAX_ID) {
 		free(*id);
 		*id = NULL;
-		return err_set(err, ERRK_PERMANENT, _("event id is longer than %d bytes"),
+		return err_set(err, ERRK_PERMANENT,
+		               P_("event id is longer than %d byte", "event id is longer than %d bytes",
+		                  WEBHOOK_MAX_ID),
 		               WEBHOOK_MAX_ID);
 	}
 	return 0;
@@ -259,7 +261,10 @@ int webhook_ingest(struct db *db, const struct conf *c, const struct supplier_co
 	/* 1. size */
 	max_body = s->webhook.max_body > 0 ? s->webhook.max_body : WEBHOOK_DEFAULT_MAX_BODY;
 	if ((uint64_t)len > (uint64_t)max_body) {
-		err_set(&err, ERRK_PERMANENT, _("body of %zu bytes is over the limit of %lld bytes"),
+		/* TRANSLATORS: the last %lld is the limit in bytes */
+		err_set(&err, ERRK_PERMANENT, P_("body too large: %zu byte, over the limit of %lld",
+		                                 "body too large: %zu bytes, over the limit of %lld",
+		                                 len),
 		        len, (long long)max_body);
 		return wh_fail(out, 413, err.msg);
 	}

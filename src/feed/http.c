@@ -553,8 +553,10 @@ static int rate_wait(struct http_client *c, const char *where, struct error *err
 			int64_t wait = c->hour[c->hour_head] + HOUR_MS - now;
 			if (wait > sup->max_retry_wait_ms)
 				return err_set(err, ERRK_TRANSIENT,
-				               _("%s: hourly rate limit of %lld requests reached "
-				                 "(next request allowed in %lld s)"),
+				               P_("%s: hourly rate limit of %lld request reached "
+				                  "(next request allowed in %lld s)",
+				                  "%s: hourly rate limit of %lld requests reached "
+				                  "(next request allowed in %lld s)", sup->rate_per_hour),
 				               where, (long long)sup->rate_per_hour,
 				               (long long)((wait + 999) / 1000));
 			if (sleep_ms(c, wait) != 0)
@@ -1033,7 +1035,9 @@ static char *curl_cause(struct http_client *c, CURLcode rc, const char *url)
 	case CURLE_URL_MALFORMAT:
 		return xasprintf(_("malformed URL: %s"), detail);
 	case CURLE_FILESIZE_EXCEEDED:
-		return xasprintf(_("response larger than %lld bytes"), (long long)c->sup->max_bytes);
+		return xasprintf(P_("response larger than %lld byte", "response larger than %lld bytes",
+		                    c->sup->max_bytes),
+		                 (long long)c->sup->max_bytes);
 	default:
 		return xstrdup(detail);
 	}
@@ -1237,7 +1241,9 @@ static int request(struct http_client *c, const char *url, const char *body, siz
 
 		if (cr == CURLE_WRITE_ERROR && a.why != ABORT_NONE) {
 			if (a.why == ABORT_TOO_LARGE)
-				err_set(err, ERRK_PERMANENT, _("%s: response larger than %lld bytes"),
+				err_set(err, ERRK_PERMANENT, P_("%s: response larger than %lld byte",
+				                                "%s: response larger than %lld bytes",
+				                                sup->max_bytes),
 				        where, (long long)sup->max_bytes);
 			else
 				err_set(err, a.sink_err.kind != ERRK_NONE ? a.sink_err.kind : ERRK_PERMANENT,
@@ -1276,10 +1282,16 @@ static int request(struct http_client *c, const char *url, const char *body, siz
 			/* "after N attempts" only when there were retries */
 			if (kind == ERRK_TRANSIENT && attempt > 0) {
 				if (*snip)
-					err_set(err, ERRK_TRANSIENT, _("%s: %s after %d attempts: %s"),
+					/* TRANSLATORS: "GET URL: HTTP 503 Service Unavailable after
+					   3 attempts: <the start of the response body>" */
+					err_set(err, ERRK_TRANSIENT, P_("%s: %s after %d attempt: %s",
+					                                "%s: %s after %d attempts: %s",
+					                                attempt + 1),
 					        where, last_cause, attempt + 1, snip);
 				else
-					err_set(err, ERRK_TRANSIENT, _("%s: %s after %d attempts"),
+					err_set(err, ERRK_TRANSIENT, P_("%s: %s after %d attempt",
+					                                "%s: %s after %d attempts",
+					                                attempt + 1),
 					        where, last_cause, attempt + 1);
 			} else if (*snip) {
 				err_set(err, kind, "%s: %s: %s", where, last_cause, snip);
@@ -1296,8 +1308,9 @@ static int request(struct http_client *c, const char *url, const char *body, siz
 	if (last_cause) {
 		/* retryable transport failure on the last attempt */
 		if (res->attempts > 1)
-			err_set(err, last_kind, _("%s: %s (%d attempts)"), where, last_cause,
-			        res->attempts);
+			err_set(err, last_kind, P_("%s: %s (%d attempt)", "%s: %s (%d attempts)",
+			                           res->attempts),
+			        where, last_cause, res->attempts);
 		else
 			err_set(err, last_kind, "%s: %s", where, last_cause);
 		goto out;

@@ -111,6 +111,9 @@ static int syntax_error(struct json *j, size_t i, unsigned char c, const char *w
 {
 	char b[16];
 
+	/* TRANSLATORS: "JSON syntax error at byte 17: unexpected 'x' in a
+	   number": the second %s is the character ("'x'", "byte 0x07"), the
+	   third a place such as " in a number" (with its leading blank) */
 	return err_set(err, ERRK_PERMANENT, _("JSON syntax error at byte %llu: unexpected %s%s"),
 	               (unsigned long long)(j->offset + i), feed_byte_desc(c, b), what);
 }
@@ -126,6 +129,8 @@ static int item_too_large(struct json *j, struct error *err)
 static const char *type_desc(unsigned char c)
 {
 	switch (c) {
+	/* TRANSLATORS: what the response holds instead of a list of items, in
+	   "item list '%s' in the response is %s, not a list" */
 	case '{': return _("an object");
 	case '"': return _("a string");
 	case 't': case 'f': return _("a boolean");
@@ -251,6 +256,7 @@ static const char *string_decode(struct json *j, const char *raw, size_t rawlen,
 	const char *s = raw + 1, *end = raw + rawlen - 1, *bs;
 
 	if (!utf8_valid((const unsigned char *)s, (size_t)(end - s))) {
+		/* TRANSLATORS: ends "JSON string at byte %llu %s" */
 		*why = _("is not valid UTF-8");
 		return NULL;
 	}
@@ -331,6 +337,8 @@ static int value_done(struct feed_parser *p, struct json *j, struct error *err)
 		if (!s) {
 			if (j->in_item)
 				return err_set(err, ERRK_PERMANENT,
+				               /* TRANSLATORS: the last %s is what is wrong with
+				                  the string: "is not valid UTF-8", "contains \u0000" */
 				               _("JSON item %lld: the string at byte %llu %s"),
 				               (long long)j->item_no, (unsigned long long)j->cap_off, why);
 			return err_set(err, ERRK_PERMANENT, _("JSON string at byte %llu %s"),
@@ -397,7 +405,9 @@ static int push(struct json *j, unsigned char type, enum role role, const int16_
 
 	if (j->depth >= JSON_MAX_DEPTH)
 		return err_set(err, ERRK_PERMANENT,
-		               _("JSON syntax error at byte %llu: nesting deeper than %d levels"),
+		               P_("JSON syntax error at byte %llu: nesting deeper than %d level",
+		                  "JSON syntax error at byte %llu: nesting deeper than %d levels",
+		                  JSON_MAX_DEPTH),
 		               (unsigned long long)(j->offset + i), JSON_MAX_DEPTH);
 	if (j->depth == j->cap_stack) {
 		/* idx may point into the stack that is about to move */
@@ -517,6 +527,8 @@ static int value_begin(struct feed_parser *p, struct json *j, unsigned char c, s
 			j->nstate = N_INT;
 			break;
 		}
+		/* TRANSLATORS: ends "JSON syntax error at byte %llu: unexpected %s%s",
+		   with its leading blank; so do the similar ones below */
 		return syntax_error(j, i, c, _(" where a value was expected"), err);
 	}
 	/* a scalar: is it the end of some path? */

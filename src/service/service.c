@@ -885,7 +885,9 @@ static enum MHD_Result webhook_begin(struct service *s, struct MHD_Connection *c
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && str_to_i64(cl, &length) && length > rq->max_body)
 		return reply_error(s, conn, rq, MHD_HTTP_CONTENT_TOO_LARGE,
-		                   _("the body (%lld bytes) is larger than the %lld bytes allowed"),
+		                   /* TRANSLATORS: the last %lld is the limit in bytes */
+		                   P_("body too large: %lld byte, over the limit of %lld",
+		                      "body too large: %lld bytes, over the limit of %lld", length),
 		                   (long long)length, (long long)rq->max_body);
 	return MHD_YES;
 }
@@ -1149,7 +1151,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	conn_set_deadline(s, conn, 0);
 	if (rq->too_large)
 		return reply_error(s, conn, rq, MHD_HTTP_CONTENT_TOO_LARGE,
-		                   _("the body is larger than the %lld bytes allowed"),
+		                   P_("the body is larger than the %lld byte allowed",
+		                      "the body is larger than the %lld bytes allowed", rq->max_body),
 		                   (long long)rq->max_body);
 	return webhook_finish(s, conn, rq);
 }

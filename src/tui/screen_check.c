@@ -203,12 +203,14 @@ static void live_text(const struct tui *t, const struct check_link *l, char *out
 	*cp = TUI_C_NORMAL;
 	if (l->live_ok) {
 		if (l->live_stale) {
-			snprintf(out, size, _("live %lld (older than the cache: not applied)"),
-			         (long long)l->live);
+			/* TRANSLATORS: the supplier's live stock figure */
+			snprintf(out, size, _("live %s (older than the cache: not applied)"),
+			         fmt_int(l->live));
 			*cp = TUI_C_DIM;
 			return;
 		}
-		snprintf(out, size, _("live %lld"), (long long)l->live);
+		/* TRANSLATORS: the supplier's live stock figure */
+		snprintf(out, size, _("live %s"), fmt_int(l->live));
 		if (l->has_cached && l->live > l->cached)
 			*cp = TUI_C_RISE;
 		else if (l->has_cached && l->live < l->cached)
@@ -231,14 +233,11 @@ static void live_text(const struct tui *t, const struct check_link *l, char *out
 static int draw_entry(struct tui *t, const struct entry *e, WINDOW *w, int y, int rows, int cols)
 {
 	char line[1400], when[32], age[64];
-	time_t s = (time_t)(e->started_at / 1000);
-	struct tm tm;
 	int wsup = 14, wss = cols / 4, wcache = 24, x;
 
 	if (y >= rows)
 		return y;
-	if (!localtime_r(&s, &tm) || !strftime(when, sizeof(when), "%H:%M:%S", &tm))
-		snprintf(when, sizeof(when), "-");
+	time_format_local(e->started_at, TIME_CLOCK, when, sizeof(when));
 	if (e->supplier[0])
 		snprintf(line, sizeof(line), _("%s  %s (supplier SKU at %s)"), when, e->sku,
 		         e->supplier);
@@ -252,12 +251,15 @@ static int draw_entry(struct tui *t, const struct entry *e, WINDOW *w, int y, in
 	} else if (e->state == E_ABANDONED) {
 		size_t n = strlen(line);
 
+		/* TRANSLATORS: a live check the operator gave up waiting for */
 		snprintf(line + n, sizeof(line) - n, "  %s", _("abandoned"));
 	} else if (e->state == E_DONE) {
 		size_t n = strlen(line);
 
-		snprintf(line + n, sizeof(line) - n, _("  stock %lld -> %lld%s"),
-		         (long long)e->res.cached_stock, (long long)e->res.stock,
+		/* TRANSLATORS: the product's stock before and after the check; the
+		   last %s is " (read-only: not written)" or nothing */
+		snprintf(line + n, sizeof(line) - n, _("  stock %s -> %s%s"),
+		         fmt_int(e->res.cached_stock), fmt_int(e->res.stock),
 		         e->dry_run ? _(" (read-only: not written)") : "");
 	}
 	wattrset(w, tui_attr(t, TUI_C_TITLE));
@@ -287,7 +289,9 @@ static int draw_entry(struct tui *t, const struct entry *e, WINDOW *w, int y, in
 			x += wss + 1;
 			tui_format_age(l->cached_at, age, sizeof(age));
 			if (l->has_cached)
-				snprintf(line, sizeof(line), _("cached %lld, %s"), (long long)l->cached, age);
+				/* TRANSLATORS: a cached stock figure and its age ("5 min
+				   ago"), in a 24-column cell */
+				snprintf(line, sizeof(line), _("cached %s, %s"), fmt_int(l->cached), age);
 			else
 				snprintf(line, sizeof(line), "%s", _("no cached value"));
 			tui_put(w, y, x, wcache, line);
@@ -315,7 +319,7 @@ static int draw_entry(struct tui *t, const struct entry *e, WINDOW *w, int y, in
 		x += wss + 1;
 		tui_format_age(c->cached_at, age, sizeof(age));
 		if (c->has)
-			snprintf(line, sizeof(line), _("cached %lld, %s"), (long long)c->stock, age);
+			snprintf(line, sizeof(line), _("cached %s, %s"), fmt_int(c->stock), age);
 		else
 			snprintf(line, sizeof(line), "%s", _("no cached value"));
 		tui_put(w, y, x, wcache, line);
@@ -462,6 +466,7 @@ static const struct tui_key check_keys[] = {
 };
 
 const struct tui_screen_ops tui_screen_check = {
+	/* TRANSLATORS: a console screen's name (tab bar, titles, key help) */
 	.name = N_("Check"),
 	.open = check_open,
 	.close = check_close,

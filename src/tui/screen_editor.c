@@ -496,7 +496,9 @@ static void fill_values(struct editor *ed)
 	set_val(ed, FD_WH_KEY_B64, s->webhook.key_base64 ? "true" : "false");
 	if (s->webhook.n_secrets > 1) {
 		set_val(ed, FD_WH_SECRET_FROM, from_name(s->webhook.secrets[0].origin));
-		set_val_own(ed, FD_WH_SECRET, xasprintf(_("(%d secrets: kept as in the file)"),
+		set_val_own(ed, FD_WH_SECRET, xasprintf(P_("(%d secret: kept as in the file)",
+		                                           "(%d secrets: kept as in the file)",
+		                                           s->webhook.n_secrets),
 		                                        s->webhook.n_secrets));
 	} else {
 		set_val(ed, FD_WH_SECRET_FROM, from_name(s->webhook.n_secrets
@@ -1193,10 +1195,13 @@ static int field_for_option(const char *option)
 	return id;
 }
 
-/* "FILE:LINE: OPTION: cause" -> the field of OPTION and "OPTION: cause". */
-static void show_load_error(struct editor *ed, const char *shown, const char *msg)
+/* "FILE:LINE: OPTION: cause" -> the field of OPTION and "OPTION: cause".
+ * The loader names the option in err->option when it knows it (a missing
+ * required option, for one, whose name is not in the location); else the
+ * location's OPTION, which is never translated, tells the field. */
+static void show_load_error(struct editor *ed, const char *shown, const struct error *err)
 {
-	const char *p = msg, *end;
+	const char *p = err->msg, *end;
 	char *option = NULL;
 	int id = -1;
 
@@ -1210,27 +1215,15 @@ static void show_load_error(struct editor *ed, const char *shown, const char *ms
 		if (*p == ':' && p[1] == ' ')
 			p += 2;
 	}
-	end = strstr(p, ": ");
-	if (end && !memchr(p, ' ', (size_t)(end - p))) {
-		option = xstrndup(p, (size_t)(end - p));
-		if (str_startswith(end + 2, "missing required option '")) {
-			const char *name = end + 2 + strlen("missing required option '");
-			const char *q = strchr(name, '\'');
-			char *full = q ? xasprintf("%s.%.*s", option, (int)(q - name), name) : NULL;
-
-			if (full && field_by_path(full) >= 0)
-				id = field_by_path(full);
-			free(full);
-		}
+	if (err->option[0]) {
+		id = field_by_path(err->option);
 		if (id < 0)
-			id = field_for_option(option);
-	} else if (str_startswith(p, "missing required option '")) {
-		const char *name = p + strlen("missing required option '");
-		const char *q = strchr(name, '\'');
-		char *top = q ? xstrndup(name, (size_t)(q - name)) : NULL;
-
-		id = top ? field_for_option(top) : -1;
-		free(top);
+			id = field_for_option(err->option);
+	}
+	end = strstr(p, ": ");
+	if (id < 0 && end && !memchr(p, ' ', (size_t)(end - p))) {
+		option = xstrndup(p, (size_t)(end - p));
+		id = field_for_option(option);
 	}
 	free(option);
 	set_msg(ed, id, p);
@@ -1292,7 +1285,7 @@ static int editor_check(struct editor *ed, char **text, char **shown, struct sup
 	*shown = supplier_path(c, ed->s.slug ? ed->s.slug : "");
 	err_clear(&err);
 	if (conf_supplier_validate(*text, ed->s.slug, *shown, out, &err) < 0) {
-		show_load_error(ed, *shown, err.msg);
+		show_load_error(ed, *shown, &err);
 		return -1;
 	}
 	set_msg(ed, -1, NULL);
@@ -1533,7 +1526,7 @@ static int put_wrapped(WINDOW *w, int y, int n, int cols, const char *text)
 static void draw_test(struct editor *ed, WINDOW *w, int rows, int cols)
 {
 	const struct testjob *r = ed->result;
-	char line[512], upd[32];
+	char line[512], upd[48], nbytes[96], nitems[96];
 	int y = 1, i;
 
 	if (!r) {
@@ -1548,26 +1541,44 @@ static void draw_test(struct editor *ed, WINDOW *w, int rows, int cols)
 		y += put_wrapped(w, y, rows - y - 2, cols, r->err.msg);
 		wattroff(w, tui_attr(ed->t, TUI_C_ERROR));
 	} else {
+		/* TRANSLATORS: a part of "Test connection: HTTP 200, 4,242 bytes, 50
+		   items in the first page, 120 ms" */
+		snprintf(nbytes, sizeof(nbytes), P_("%s byte", "%s bytes", r->r.bytes),
+		         fmt_int(r->r.bytes));
+		/* TRANSLATORS: a part of "Test connection: HTTP 200, 4,242 bytes, 50
+		   items in the first page, 120 ms" */
+		snprintf(nitems, sizeof(nitems), P_("%s item in the first page",
+		                                    "%s items in the first page", r->r.items_in_page),
+		         fmt_int(r->r.items_in_page));
 		if (r->r.status)
-			snprintf(line, sizeof(line), _("Test connection: HTTP %ld, %lld bytes, %lld items "
-			                               "in the first page, %lld ms"), r->r.status,
-			         (long long)r->r.bytes, (long long)r->r.items_in_page,
-			         (long long)r->r.elapsed_ms);
+			/* TRANSLATORS: "Test connection: HTTP 200, 4,242 bytes, 50 items in
+			   the first page, 120 ms": "%s bytes", then "%s items in the first
+			   page", then the milliseconds */
+			snprintf(line, sizeof(line), _("Test connection: HTTP %ld, %s, %s, %s ms"),
+			         r->r.status, nbytes, nitems, fmt_int(r->r.elapsed_ms));
 		else
-			snprintf(line, sizeof(line), _("Test connection: %lld bytes, %lld items in the "
-			                               "first page, %lld ms"), (long long)r->r.bytes,
-			         (long long)r->r.items_in_page, (long long)r->r.elapsed_ms);
+			/* TRANSLATORS: "Test connection: 4,242 bytes, 50 items in the first
+			   page, 120 ms" */
+			snprintf(line, sizeof(line), _("Test connection: %s, %s, %s ms"), nbytes, nitems,
+			         fmt_int(r->r.elapsed_ms));
 		wattron(w, tui_attr(ed->t, TUI_C_OK));
 		tui_put(w, y++, 0, cols, line);
 		wattroff(w, tui_attr(ed->t, TUI_C_OK));
 		if (r->r.has_total) {
-			snprintf(line, sizeof(line), _("The supplier reports %lld items in all."),
-			         (long long)r->r.total);
+			snprintf(line, sizeof(line), P_("The supplier reports %s item in all.",
+			                                "The supplier reports %s items in all.",
+			                                r->r.total),
+			         fmt_int(r->r.total));
 			tui_put(w, y++, 0, cols, line);
 		}
 		y++;
-		snprintf(line, sizeof(line), "%5s  %-20s %8s %8s  %-20s %s", _("#"), _("SKU"),
-		         _("stock"), _("store"), _("updated"), _("note"));
+		snprintf(line, sizeof(line), "%5s  %-20s %8s %8s  %-20s %s",
+		         /* TRANSLATORS: column headings of the editor's connection
+		            test: the item's position (5 columns), its SKU, the
+		            supplier's stock and the stock the store gets (8 columns
+		            each), the supplier's time of the figure, why it was
+		            skipped */
+		         _("#"), _("SKU"), _("stock"), _("store"), _("updated"), _("note"));
 		wattron(w, tui_attr(ed->t, TUI_C_TITLE));
 		tui_put(w, y++, 0, cols, line);
 		wattroff(w, tui_attr(ed->t, TUI_C_TITLE));
@@ -1575,13 +1586,13 @@ static void draw_test(struct editor *ed, WINDOW *w, int rows, int cols)
 			const struct testconn_item *it = &r->r.items[i];
 
 			if (it->updated_at)
-				time_format_iso(it->updated_at, upd);
+				time_format_local(it->updated_at, TIME_SECONDS, upd, sizeof(upd));
 			else
 				snprintf(upd, sizeof(upd), "-");
 			if (it->ok)
-				snprintf(line, sizeof(line), "%5lld  %-20s %8lld %8lld  %-20s", 
-				         (long long)it->position, it->sku, (long long)it->stock,
-				         (long long)it->store_stock, upd);
+				snprintf(line, sizeof(line), "%5lld  %-20s %8s %8s  %-20s",
+				         (long long)it->position, it->sku, fmt_int(it->stock),
+				         fmt_int(it->store_stock), upd);
 			else
 				snprintf(line, sizeof(line), "%5lld  %-20s %8s %8s  %-20s %s",
 				         (long long)it->position, it->sku, "-", "-", upd, it->error);
@@ -1912,6 +1923,7 @@ static const struct tui_key editor_keys[] = {
 };
 
 const struct tui_screen_ops tui_screen_editor = {
+	/* TRANSLATORS: a console screen's name (tab bar, titles, key help) */
 	.name = N_("Editor"),
 	.open = editor_open,
 	.close = editor_close,

@@ -320,7 +320,7 @@ static void history_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 {
 	struct history *h = st;
 	int body = rows - 3;
-	char head[512], win[64], line[160];
+	char head[512], win[64], line[200];
 	int wt = 14, wsrc = 7, wchg = 15, wsup, wss, wps, rem;
 	const char *arrow = tui_utf8(t) ? " \xe2\x86\x92 " : " -> ";
 
@@ -334,10 +334,14 @@ static void history_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 
 	werase(w);
 	if (h->win_start) {
-		tui_format_time(h->win_start, "%Y-%m-%d", win, sizeof(win));
+		time_format_local(h->win_start, TIME_DATE, win, sizeof(win));
 	} else {
+		/* TRANSLATORS: the Day filter of the History screen: no day chosen */
 		snprintf(win, sizeof(win), "%s", _("all dates"));
 	}
+	/* TRANSLATORS: the filters of the History screen; "any" and "all" fill
+	   in for no filter; the source is "full", "delta", "webhook", "check"
+	   or "manual" as stored */
 	snprintf(head, sizeof(head), _("Day: %s  SKU: %s  Supplier: %s  Source: %s  Page %d"),
 	         win, h->sku[0] ? h->sku : _("any"), h->supplier[0] ? h->supplier : _("all"),
 	         sources[h->source] ? sources[h->source] : _("all"), h->depth + 1);
@@ -365,6 +369,9 @@ static void history_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 
 		wattrset(w, tui_attr(t, TUI_C_DIM) | A_BOLD);
 		tui_put(w, 1, 0, cols, "");
+		/* TRANSLATORS: column headings of the History screen: Time (14
+		   columns), Supplier, Supplier SKU, Store SKU, Prev -> new (the
+		   stock before and after, 15 columns), Source (7 columns) */
 		tui_put(w, 1, x, wt, _("Time"));
 		x += wt + 1;
 		tui_put(w, 1, x, wsup, _("Supplier"));
@@ -383,19 +390,19 @@ static void history_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		const struct hrow *r = &h->rows[i];
 		bool sel = i == h->sel;
 		enum tui_colour_pair cp = TUI_C_NORMAL;
-		char tbuf[32], prev[24];
+		char tbuf[32], prev[48];
 		int x = 0, y = 2 + i;
 
 		if (!r->has_prev || r->new_stock > r->prev)
 			cp = TUI_C_RISE;
 		else if (r->new_stock < r->prev)
 			cp = TUI_C_FALL;
-		tui_format_time(r->recorded_at, "%m-%d %H:%M:%S", tbuf, sizeof(tbuf));
+		time_format_local(r->recorded_at, TIME_SHORT_SECONDS, tbuf, sizeof(tbuf));
 		if (r->has_prev)
-			snprintf(prev, sizeof(prev), "%lld", (long long)r->prev);
+			snprintf(prev, sizeof(prev), "%s", fmt_int(r->prev));
 		else
 			snprintf(prev, sizeof(prev), "-");
-		snprintf(line, sizeof(line), "%s%s%lld", prev, arrow, (long long)r->new_stock);
+		snprintf(line, sizeof(line), "%s%s%s", prev, arrow, fmt_int(r->new_stock));
 
 		put_attr(t, w, y, 0, cols, "", TUI_C_NORMAL, sel);
 		put_attr(t, w, y, x, wt, tbuf, TUI_C_NORMAL, sel);
@@ -601,6 +608,7 @@ static const struct tui_key history_keys[] = {
 };
 
 const struct tui_screen_ops tui_screen_history = {
+	/* TRANSLATORS: a console screen's name (tab bar, titles, key help) */
 	.name = N_("History"),
 	.open = history_open,
 	.close = history_close,

@@ -392,7 +392,9 @@ static void draw_chart(struct tui *t, const struct skuview *v, WINDOW *w, int y0
 			}
 		}
 		wattrset(w, tui_attr(t, TUI_C_DIM));
-		if (r == 0)
+		if (r == 0 && (int)strlen(fmt_int(vmax)) <= lw - 1)
+			snprintf(lbl, sizeof(lbl), "%s", fmt_int(vmax));
+		else if (r == 0)     /* too wide once grouped: the plain digits */
 			snprintf(lbl, sizeof(lbl), "%lld", (long long)vmax);
 		else if (r == h - 1)
 			snprintf(lbl, sizeof(lbl), "0");
@@ -404,8 +406,8 @@ static void draw_chart(struct tui *t, const struct skuview *v, WINDOW *w, int y0
 		tui_put(w, y, lw, cw, buf_str(&b));
 	}
 	/* the time axis */
-	tui_format_time(t0, "%m-%d %H:%M", tl, sizeof(tl));
-	tui_format_time(t1, "%m-%d %H:%M", tr, sizeof(tr));
+	time_format_local(t0, TIME_SHORT, tl, sizeof(tl));
+	time_format_local(t1, TIME_SHORT, tr, sizeof(tr));
 	wattrset(w, tui_attr(t, TUI_C_DIM));
 	tui_put(w, y0 + h, lw, cw, tl);
 	if (cw > (int)strlen(tl) + (int)strlen(tr) + 1)
@@ -432,8 +434,10 @@ static void sku_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		return;
 	}
 	tui_format_age(v->updated_at, upd, sizeof(upd));
-	snprintf(line, sizeof(line), _("SKU %s  %s  stock %lld (changed %s)"), v->sku,
-	         v->name ? v->name : "", (long long)v->stock, upd);
+	/* TRANSLATORS: "SKU P1  Widget  stock 19 (changed 5 min ago)": the
+	   product's SKU, name, stock and when its stock last changed */
+	snprintf(line, sizeof(line), _("SKU %s  %s  stock %s (changed %s)"), v->sku,
+	         v->name ? v->name : "", fmt_int(v->stock), upd);
 	wattrset(w, tui_attr(t, TUI_C_TITLE));
 	tui_put(w, y++, 0, cols, line);
 
@@ -447,6 +451,8 @@ static void sku_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		wss = 8;
 	wattrset(w, tui_attr(t, TUI_C_DIM) | A_BOLD);
 	tui_put(w, y, 0, cols, "");
+	/* TRANSLATORS: column headings of the SKU view: Supplier, Supplier SKU,
+	   Stock (10 columns, right aligned), Age (of the figure) */
 	tui_put(w, y, 0, wsup, _("Supplier"));
 	tui_put(w, y, wsup + 1, wss, _("Supplier SKU"));
 	snprintf(line, sizeof(line), "%10s", _("Stock"));
@@ -463,7 +469,9 @@ static void sku_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		char stock[32];
 
 		if (i == max_links - 1 && v->n_links > max_links) {
-			snprintf(line, sizeof(line), _("... and %d more suppliers"),
+			snprintf(line, sizeof(line), P_("... and %d more supplier",
+			                                "... and %d more suppliers",
+			                                v->n_links - max_links + 1),
 			         v->n_links - max_links + 1);
 			wattrset(w, tui_attr(t, TUI_C_DIM));
 			tui_put(w, y++, 0, cols, line);
@@ -473,8 +481,10 @@ static void sku_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		tui_put(w, y, 0, wsup, l->supplier);
 		tui_put(w, y, wsup + 1, wss, l->supplier_sku);
 		if (l->has_stock)
-			snprintf(stock, sizeof(stock), "%10lld", (long long)l->stock);
+			snprintf(stock, sizeof(stock), "%10s", fmt_int(l->stock));
 		else
+			/* TRANSLATORS: the Stock column before the supplier sent a
+			   figure (10 columns) */
 			snprintf(stock, sizeof(stock), "%10s", _("none yet"));
 		tui_put(w, y, wsup + wss + 2, 10, stock);
 		tui_format_age(l->cached_at, age, sizeof(age));
@@ -491,9 +501,9 @@ static void sku_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		wattrset(w, tui_attr(t, TUI_C_DIM));
 		tui_put(w, y, 0, cols, _("No stock changes recorded for this product yet."));
 	} else if (y + 3 < rows) {
-		snprintf(line, sizeof(line), P_("Stock over time (the last %d change)",
-		                                "Stock over time (the last %d changes)", v->n_ch),
-		         v->n_ch);
+		snprintf(line, sizeof(line), P_("Stock over time (the last %s change)",
+		                                "Stock over time (the last %s changes)", v->n_ch),
+		         fmt_int(v->n_ch));
 		wattrset(w, tui_attr(t, TUI_C_TITLE));
 		tui_put(w, y++, 0, cols, line);
 		draw_chart(t, v, w, y, rows - y - 2 > CHART_ROWS ? CHART_ROWS : rows - y - 2, cols);
@@ -528,6 +538,7 @@ static const struct tui_key sku_keys[] = {
 };
 
 const struct tui_screen_ops tui_screen_sku = {
+	/* TRANSLATORS: a console screen's name (tab bar, titles, key help) */
 	.name = N_("SKU"),
 	.open = sku_open,
 	.close = sku_close,

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,8 @@ static void sup_last(int64_t at, const char *status, char *out, size_t size)
 	}
 	time_format_age(time_now_ms() - at, age);
 	snprintf(out, size, "%s %s", age,
+	         /* TRANSLATORS: how the last sync ended, after its age ("5m ok")
+	            in a 13-column cell of the Suppliers screen: keep them short */
 	         str_eq(status, "succeeded") ? _("ok") : str_eq(status, "failed") ? _("failed")
 	         : str_eq(status, "interrupted") ? _("stopped") : (status ? status : ""));
 }
@@ -332,13 +335,15 @@ static void sup_draw_row(struct tui *t, WINDOW *w, int y, int cols, const struct
 	}
 	if (!selected && !r->active)
 		wattron(w, tui_attr(t, TUI_C_DIM));
+	/* TRANSLATORS: the ON column of the Suppliers screen (3 columns):
+	   whether the supplier is synced on schedule */
 	tui_put(w, y, x, 3, r->active ? _("on") : _("off"));
 	if (!selected && !r->active)
 		wattroff(w, tui_attr(t, TUI_C_DIM));
 	x += 4;
 	tui_put(w, y, x, 10, r->source);
 	x += 11;
-	snprintf(buf, sizeof(buf), "%7lld", (long long)r->links);
+	snprintf(buf, sizeof(buf), "%7s", fmt_int(r->links));
 	tui_put(w, y, x, 7, buf);
 	x += 8;
 	if (r->run_id) {
@@ -350,7 +355,7 @@ static void sup_draw_row(struct tui *t, WINDOW *w, int y, int cols, const struct
 			snprintf(pct, sizeof(pct), " %3d%%",
 			         (int)(r->done * 100 / (r->total ? r->total : 1)));
 		else
-			snprintf(pct, sizeof(pct), " %lld", (long long)r->done);
+			snprintf(pct, sizeof(pct), " %s", fmt_int(r->done));
 		tui_put(w, y, x, 1, str_eq(r->run_kind, "delta") ? "d" : "f");
 		tui_draw_bar(t, w, y, x + 1, bw, r->done, r->total);
 		tui_put(w, y, x + 1 + bw, 6, pct);
@@ -372,11 +377,14 @@ static void sup_draw_row(struct tui *t, WINDOW *w, int y, int cols, const struct
 		x += 14;
 	}
 	if (r->queued) {
+		/* TRANSLATORS: the NEXT column: a run is queued */
 		snprintf(buf, sizeof(buf), "%s", _("queued"));
 	} else if (r->next_at) {
 		int64_t in = r->next_at - time_now_ms();
 		time_format_age(in > 0 ? in : 0, age);
-		snprintf(buf, sizeof(buf), "%s %s", age, r->next_delta ? _("delta") : _("full"));
+		/* TRANSLATORS: the NEXT column: in how long ("5m") the next
+		   scheduled sync runs, and which */
+		snprintf(buf, sizeof(buf), r->next_delta ? _("%s delta") : _("%s full"), age);
 	} else {
 		snprintf(buf, sizeof(buf), "-");
 	}
@@ -396,6 +404,11 @@ static void sup_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 		list_rows = rows - 1;
 	wattron(w, A_BOLD);
 	tui_put(w, 0, 0, cols, "");
+	/* TRANSLATORS: column headings of the Suppliers screen, upper case, at
+	   most as wide as the column: SUPPLIER 12, NAME any, ON 3 (on
+	   schedule), SOURCE 10 (kind/format), LINKS 7 (linked SKUs, right
+	   aligned), LAST FULL and LAST DELTA 13 (the last syncs), NEXT (the
+	   next scheduled sync) */
 	tui_put(w, 0, x, 12, _("SUPPLIER"));
 	x += 13;
 	if (name_w > 0) {
@@ -438,8 +451,10 @@ static void sup_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 			snprintf(head, sizeof(head), _("%s removing %s ..."), tui_spinner(t),
 			         s->remove_slug);
 		else if (r->run_id)
-			snprintf(head, sizeof(head), _("%s: %s (%s sync running: %lld/%lld)"), r->slug,
-			         r->name, r->run_kind, (long long)r->done, (long long)r->total);
+			/* TRANSLATORS: "acme: ACME Ltd (full sync running: 400/1830)";
+			   the third %s is the run's kind, "full" or "delta" */
+			snprintf(head, sizeof(head), _("%s: %s (%s sync running: %s/%s)"), r->slug,
+			         r->name, r->run_kind, fmt_int(r->done), fmt_int(r->total));
 		else
 			snprintf(head, sizeof(head), "%s: %s%s", r->slug, r->name,
 			         sc ? "" : _(" (no supplier file: only in the database)"));
@@ -498,9 +513,11 @@ static void sup_remove_finished(struct tui *t, struct sup_screen *s)
 			tui_error(t, _("%s removed, but the configuration did not reload: %s"), a->slug,
 			          err.msg);
 		else
-			tui_message(t, P_("supplier %s removed (%lld link)%s",
-			                  "supplier %s removed (%lld links)%s", a->links),
-			            a->slug, (long long)a->links,
+			/* TRANSLATORS: the last %s is "; its file is kept as .bak" or
+			   nothing */
+			tui_message(t, P_("supplier %s removed (%s link)%s",
+			                  "supplier %s removed (%s links)%s", a->links),
+			            a->slug, fmt_int(a->links),
 			            s->remove_file ? _("; its file is kept as .bak") : "");
 	}
 	tui_job_free(s->remove_job);
@@ -526,14 +543,14 @@ static void sup_remove(struct tui *t, struct sup_screen *s, const struct sup_row
 		return;
 	}
 	if (sc && sc->file)
-		q = xasprintf(P_("remove supplier %s: its file %s, %lld link and its history?",
-		                 "remove supplier %s: its file %s, %lld links and their history?",
+		q = xasprintf(P_("remove supplier %s: its file %s, %s link and its history?",
+		                 "remove supplier %s: its file %s, %s links and their history?",
 		                 r->links),
-		              r->slug, sc->file, (long long)r->links);
+		              r->slug, sc->file, fmt_int(r->links));
 	else
-		q = xasprintf(P_("remove supplier %s: %lld link and its history?",
-		                 "remove supplier %s: %lld links and their history?", r->links),
-		              r->slug, (long long)r->links);
+		q = xasprintf(P_("remove supplier %s: %s link and its history?",
+		                 "remove supplier %s: %s links and their history?", r->links),
+		              r->slug, fmt_int(r->links));
 	if (!tui_confirm(t, q)) {
 		free(q);
 		return;
@@ -574,6 +591,7 @@ static void sup_sync(struct tui *t, const char *slug, int64_t running, const cha
 		return;
 	}
 	if (running) {
+		/* TRANSLATORS: the second %s is the run's kind, "full" or "delta" */
 		tui_error(t, _("%s: a %s sync is running now (run %lld)"), slug, running_kind,
 		          (long long)running);
 		return;
@@ -686,6 +704,7 @@ row_keys:
 }
 
 const struct tui_screen_ops tui_screen_suppliers = {
+	/* TRANSLATORS: a console screen's name (tab bar, titles, key help) */
 	.name = N_("Suppliers"),
 	.open = sup_open,
 	.close = sup_close,
@@ -800,6 +819,21 @@ static void det_refresh(struct tui *t, void *p)
 		tui_error(t, "%s", err.msg);
 }
 
+/* A setting's decimal number as %g writes it (no trailing zeros), in the
+ * locale's digits: 1.5 -> "1.5" ("1,5" in de_DE), 2 -> "2". */
+static const char *det_num(double v)
+{
+	int d;
+
+	for (d = 0; d < 6; d++) {
+		double scaled = v * pow(10.0, d);
+
+		if (fabs(scaled - round(scaled)) < 1e-9 * (fabs(scaled) > 1.0 ? fabs(scaled) : 1.0))
+			break;
+	}
+	return fmt_dec(v, d);
+}
+
 static void det_line(WINDOW *w, int y, int cols, const char *label, const char *text)
 {
 	wattron(w, A_BOLD);
@@ -824,25 +858,36 @@ static void det_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 		                                                 sc->auth.param : NULL);
 		int64_t next;
 		bool nd;
+		char nx[96];
 
 		snprintf(buf, sizeof(buf), "%s - %s (%s)", sc->slug, sc->name,
+		         /* TRANSLATORS: whether the supplier is synced on schedule */
 		         sc->active ? _("on") : _("off"));
 		wattron(w, tui_attr(t, TUI_C_TITLE));
 		tui_put(w, y++, 0, cols, buf);
 		wattroff(w, tui_attr(t, TUI_C_TITLE));
+		/* TRANSLATORS: labels of the supplier details view, at most 10
+		   columns: File, Source, Format, Rules, Realtime, Schedule, Links */
 		det_line(w, y++, cols, _("File"), sc->file ? sc->file : "-");
 		det_line(w, y++, cols, _("Source"), masked);
 		free(masked);
-		snprintf(buf, sizeof(buf), _("%s, paging %s, page size %lld, auth %s"),
+		/* TRANSLATORS: "json, paging page, page size 100, auth bearer": the
+		   values are the configuration's words */
+		snprintf(buf, sizeof(buf), _("%s, paging %s, page size %s, auth %s"),
 		         conf_format_name(sc->source.format), conf_paging_name(sc->source.paging),
-		         (long long)sc->source.page_size, conf_auth_name(sc->auth.kind));
+		         fmt_int(sc->source.page_size), conf_auth_name(sc->auth.kind));
 		det_line(w, y++, cols, _("Format"), buf);
-		snprintf(a, sizeof(a), "%lld", (long long)r->cap);
+		snprintf(a, sizeof(a), "%s", fmt_int(r->cap));
 		snprintf(buf, sizeof(buf),
-		         _("safety buffer %lld, cap %s, multiplier %g, pack %lld, zero missing %s"),
-		         (long long)r->safety_buffer, r->cap < 0 ? _("none") : a, r->multiplier,
-		         (long long)r->pack_size, r->zero_missing ? _("yes") : _("no"));
+		         /* TRANSLATORS: the quantity rules (rules.safety_buffer, cap,
+		            multiplier, pack_size, zero_missing), each label followed
+		            by its value */
+		         _("safety buffer %s, cap %s, multiplier %s, pack %s, zero missing %s"),
+		         fmt_int(r->safety_buffer), r->cap < 0 ? _("none") : a, det_num(r->multiplier),
+		         fmt_int(r->pack_size), r->zero_missing ? _("yes") : _("no"));
 		det_line(w, y++, cols, _("Rules"), buf);
+		/* TRANSLATORS: which real-time sources the supplier has, each
+		   followed by "yes" or "no" */
 		snprintf(buf, sizeof(buf), _("delta %s, live check %s, webhook %s"),
 		         sc->has_delta ? _("yes") : _("no"), sc->has_check ? _("yes") : _("no"),
 		         sc->webhook.enabled ? _("yes") : _("no"));
@@ -851,31 +896,52 @@ static void det_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 		if (next)
 			time_format_age(next - time_now_ms() > 0 ? next - time_now_ms() : 0, a);
 		if (sc->has_delta)
+			/* TRANSLATORS: the delta schedule ("every 15m"); the last %s is
+			   " (default)" or nothing */
 			snprintf(b, sizeof(b), _("delta \"%s\"%s"),
 			         sc->schedule.delta ? sc->schedule.delta : tui_conf(t)->daemon.delta,
+			         /* TRANSLATORS: after a schedule taken from dropstock.conf */
 			         sc->schedule.delta ? "" : _(" (default)"));
 		else
 			snprintf(b, sizeof(b), "%s", _("no delta"));
-		snprintf(buf, sizeof(buf), _("full \"%s\"%s, %s; next %s%s%s"),
+		if (!next)
+			/* TRANSLATORS: no scheduled sync: ends "...; next %s" */
+			snprintf(nx, sizeof(nx), "%s", _("none"));
+		else if (nd)
+			/* TRANSLATORS: when the next scheduled sync runs ("in 5m") and
+			   which: ends "...; next %s" */
+			snprintf(nx, sizeof(nx), _("in %s (delta)"), a);
+		else
+			snprintf(nx, sizeof(nx), _("in %s (full)"), a);
+		/* TRANSLATORS: the Schedule line: the full schedule ("daily 03:00")
+		   followed by " (default)" or nothing, then the delta part ('delta
+		   "every 15m"' or "no delta"), then the next sync */
+		snprintf(buf, sizeof(buf), _("full \"%s\"%s, %s; next %s"),
 		         sc->schedule.full ? sc->schedule.full : tui_conf(t)->daemon.full,
-		         sc->schedule.full ? "" : _(" (default)"), b,
-		         next ? _("in ") : _("none"), next ? a : "",
-		         next ? (nd ? _(" (delta)") : _(" (full)")) : "");
+		         sc->schedule.full ? "" : _(" (default)"), b, nx);
 		det_line(w, y++, cols, _("Schedule"), buf);
 	}
 	if (v->have_row) {
 		sup_last(v->row.last_full_at, v->row.last_full_status, a, sizeof(a));
 		sup_last(v->row.last_delta_at, v->row.last_delta_status, b, sizeof(b));
-		snprintf(buf, sizeof(buf), _("%lld linked SKUs; last full %s; last delta %s"),
-		         (long long)v->row.links, a, b);
+		/* TRANSLATORS: the last full and delta syncs are an age and how they
+		   ended ("5m ok") or "-" */
+		snprintf(buf, sizeof(buf), P_("%s linked SKU; last full %s; last delta %s",
+		                              "%s linked SKUs; last full %s; last delta %s",
+		                              v->row.links),
+		         fmt_int(v->row.links), a, b);
 		det_line(w, y++, cols, _("Links"), buf);
 	}
 	if (y + 2 >= rows)
 		return;
 	y++;
 	wattron(w, A_BOLD);
-	snprintf(buf, sizeof(buf), "%7s %-5s %-8s %-11s %-9s %8s %8s  %s", _("RUN"), _("KIND"),
-	         _("TRIGGER"), _("STATUS"), _("STARTED"), _("SEEN"), _("CHANGED"), _("ERROR"));
+	snprintf(buf, sizeof(buf), "%7s %-5s %-8s %-11s %-9s %8s %8s  %s",
+	         /* TRANSLATORS: column headings of a supplier's runs, upper case;
+	            STARTED is how long ago, SEEN the items read, CHANGED the stock
+	            figures changed */
+	         _("RUN"), _("KIND"), _("TRIGGER"), _("STATUS"), _("STARTED"), _("SEEN"),
+	         _("CHANGED"), _("ERROR"));
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, A_BOLD);
 	if (v->n_runs == 0)
@@ -886,9 +952,9 @@ static void det_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 			time_format_age(time_now_ms() - d->started_at, a);
 		else
 			snprintf(a, sizeof(a), "-");
-		snprintf(buf, sizeof(buf), "%7lld %-5s %-8s %-11s %-9s %8lld %8lld  %s",
-		         (long long)d->id, d->kind, d->trigger, d->status, a, (long long)d->seen,
-		         (long long)d->changed, d->error ? d->error : "");
+		snprintf(buf, sizeof(buf), "%7lld %-5s %-8s %-11s %-9s %8s %8s  %s",
+		         (long long)d->id, d->kind, d->trigger, d->status, a, fmt_int(d->seen),
+		         fmt_int(d->changed), d->error ? d->error : "");
 		wattron(w, sup_status_attr(t, d->status));
 		tui_put(w, y++, 0, cols, buf);
 		wattroff(w, sup_status_attr(t, d->status));
@@ -932,6 +998,7 @@ static int det_key(struct tui *t, void *p, int ch)
 }
 
 const struct tui_screen_ops tui_screen_supplier_details = {
+	/* TRANSLATORS: a console screen's name (tab bar, titles, key help) */
 	.name = N_("Supplier"),
 	.open = det_open,
 	.close = det_close,
@@ -1049,7 +1116,7 @@ static void tc_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 {
 	struct tc_view *v = p;
 	struct tc_arg *a = v->arg;
-	char buf[1024], when[40];
+	char buf[1024], when[40], nbytes[96], nitems[96];
 	int y = 0;
 
 	snprintf(buf, sizeof(buf), _("Test connection: %s  %s"), a->slug, a->url);
@@ -1057,8 +1124,8 @@ static void tc_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, tui_attr(t, TUI_C_TITLE));
 	if (!tui_job_done(v->job)) {
-		snprintf(buf, sizeof(buf), _("%s fetching the first page ... %.1f s  (Esc abandons)"),
-		         tui_spinner(t), (double)(time_mono_ms() - v->started) / 1000.0);
+		snprintf(buf, sizeof(buf), _("%s fetching the first page ... %s s  (Esc abandons)"),
+		         tui_spinner(t), fmt_dec((double)(time_mono_ms() - v->started) / 1000.0, 1));
 		tui_put(w, y + 1, 1, cols - 1, buf);
 		return;
 	}
@@ -1079,22 +1146,39 @@ static void tc_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 		snprintf(when, sizeof(when), "HTTP %ld, ", a->res.status);
 	else
 		when[0] = '\0';
-	snprintf(buf, sizeof(buf), _("OK: %s%lld bytes read, %lld items parsed%s in %.2f s"), when,
-	         (long long)a->res.bytes, (long long)a->res.items_in_page,
+	/* TRANSLATORS: a part of "OK: HTTP 200, 4,242 bytes read, 50 items
+	   parsed in 0.42 s" */
+	snprintf(nbytes, sizeof(nbytes), P_("%s byte read", "%s bytes read", a->res.bytes),
+	         fmt_int(a->res.bytes));
+	/* TRANSLATORS: a part of "OK: HTTP 200, 4,242 bytes read, 50 items
+	   parsed in 0.42 s" */
+	snprintf(nitems, sizeof(nitems), P_("%s item parsed", "%s items parsed",
+	                                    a->res.items_in_page),
+	         fmt_int(a->res.items_in_page));
+	/* TRANSLATORS: "OK: HTTP 200, 4,242 bytes read, 50 items parsed in 0.42
+	   s": the first %s is "HTTP 200, " or nothing, then "%s bytes read" and
+	   "%s items parsed", then " (feed total known)" or nothing, then the
+	   seconds */
+	snprintf(buf, sizeof(buf), _("OK: %s%s, %s%s in %s s"), when, nbytes, nitems,
 	         a->res.has_total ? _(" (feed total known)") : "",
-	         (double)a->res.elapsed_ms / 1000.0);
+	         fmt_dec((double)a->res.elapsed_ms / 1000.0, 2));
 	wattron(w, tui_attr(t, TUI_C_OK));
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, tui_attr(t, TUI_C_OK));
 	if (a->res.has_total) {
-		snprintf(buf, sizeof(buf), _("the feed says it has %lld items in all"),
-		         (long long)a->res.total);
+		snprintf(buf, sizeof(buf), P_("the feed says it has %s item in all",
+		                              "the feed says it has %s items in all", a->res.total),
+		         fmt_int(a->res.total));
 		tui_put(w, y++, 0, cols, buf);
 	}
 	y++;
 	wattron(w, A_BOLD);
-	snprintf(buf, sizeof(buf), "%5s  %-24s %8s %8s  %s", _("ITEM"), _("SKU"), _("STOCK"),
-	         _("STORE"), _("UPDATED, OR WHY SKIPPED"));
+	snprintf(buf, sizeof(buf), "%5s  %-24s %8s %8s  %s",
+	         /* TRANSLATORS: column headings of the connection test, upper
+	            case: the item's position (5 columns), its SKU, the supplier's
+	            stock and the stock the store gets (8 columns each), then the
+	            supplier's time of the figure or why the item was skipped */
+	         _("ITEM"), _("SKU"), _("STOCK"), _("STORE"), _("UPDATED, OR WHY SKIPPED"));
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, A_BOLD);
 	if (a->res.n == 0)
@@ -1103,15 +1187,15 @@ static void tc_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 		v->top = a->res.n > 0 ? a->res.n - 1 : 0;
 	for (int i = v->top; i < a->res.n && y < rows; i++) {
 		const struct testconn_item *it = &a->res.items[i];
-		char upd[32], st[24], ss[24];
+		char upd[48], st[48], ss[48];
 
 		if (it->updated_at)
-			time_format_iso(it->updated_at, upd);
+			time_format_local(it->updated_at, TIME_SECONDS, upd, sizeof(upd));
 		else
 			snprintf(upd, sizeof(upd), "-");
 		if (it->ok) {
-			snprintf(st, sizeof(st), "%lld", (long long)it->stock);
-			snprintf(ss, sizeof(ss), "%lld", (long long)it->store_stock);
+			snprintf(st, sizeof(st), "%s", fmt_int(it->stock));
+			snprintf(ss, sizeof(ss), "%s", fmt_int(it->store_stock));
 		} else {
 			snprintf(st, sizeof(st), "-");
 			snprintf(ss, sizeof(ss), "-");
@@ -1173,6 +1257,7 @@ static int tc_key(struct tui *t, void *p, int ch)
 }
 
 const struct tui_screen_ops tui_screen_testconn = {
+	/* TRANSLATORS: a console screen's name (tab bar, titles, key help) */
 	.name = N_("Test connection"),
 	.open = tc_open,
 	.close = tc_close,

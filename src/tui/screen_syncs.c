@@ -186,25 +186,24 @@ static attr_t sy_status_attr(struct tui *t, const char *status)
 	return A_NORMAL;
 }
 
-/* 1234 -> "1234", 12345 -> "12.3k", 1234567 -> "1.23M" */
+/* 1234 -> "1234", 12345 -> "12.3k", 1234567 -> "1.23M", in the locale's
+ * digits ("1.234", "12,3k" in de_DE): at most 7 columns below 10^9. */
 static void sy_num(int64_t n, char *out, size_t size)
 {
 	if (n < 10000)
-		snprintf(out, size, "%lld", (long long)n);
+		snprintf(out, size, "%s", fmt_int(n));
 	else if (n < 1000000)
-		snprintf(out, size, "%.1fk", (double)n / 1000.0);
+		/* TRANSLATORS: a count in thousands, "12.3k"; keep it short */
+		snprintf(out, size, _("%sk"), fmt_dec((double)n / 1000.0, 1));
 	else
-		snprintf(out, size, "%.2fM", (double)n / 1000000.0);
+		/* TRANSLATORS: a count in millions, "1.23M"; keep it short */
+		snprintf(out, size, _("%sM"), fmt_dec((double)n / 1000000.0, 2));
 }
 
-/* "2026-11-27 08:15:00" in local time, "-" for 0. */
+/* "2026-11-27 08:15:00" in local time (the locale's date), "-" for 0. */
 static void sy_clock(int64_t ms, char *out, size_t size)
 {
-	time_t tt = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (!ms || !localtime_r(&tt, &tm) || !strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(out, size, "-");
+	time_format_local(ms, TIME_SECONDS, out, size);
 }
 
 /* Items per second and the time left of a running run; *eta_ms -1 = unknown. */
@@ -225,18 +224,31 @@ static double sy_rate(const struct sy_run *r, int64_t *eta_ms)
 static void sy_draw_active(struct tui *t, WINDOW *w, int y, int cols, const struct sy_run *r,
                            bool selected)
 {
-	char buf[512], a[32], b[32], c[32];
+	char buf[512], head[128], a[48], b[48], c[32];
 	attr_t sel = selected ? tui_attr(t, TUI_C_SELECTED) : A_NORMAL;
 	int64_t eta;
+	int n;
 
 	wattron(w, sel);
+	/* run id, supplier, kind and trigger as stored, in columns */
+	snprintf(head, sizeof(head), "%6lld %-12s %-6s %-8s ", (long long)r->id, r->slug, r->kind,
+	         r->trigger);
+	n = snprintf(buf, sizeof(buf), "%s", head);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = 0;
 	if (str_eq(r->status, "queued")) {
 		int64_t due = r->next_attempt_at - time_now_ms();
+
 		if (due > 0)
-			time_format_age(due, a);
-		snprintf(buf, sizeof(buf), _("%6lld %-12s %-6s %-8s queued, %s%s (attempt %lld)"),
-		         (long long)r->id, r->slug, r->kind, r->trigger, due > 0 ? _("due in ") : "",
-		         due > 0 ? a : _("due now"), (long long)r->attempt);
+			/* TRANSLATORS: a queued run on the Syncs screen: when it is due
+			   ("5m") and the attempt's number */
+			snprintf(buf + n, sizeof(buf) - (size_t)n, _("queued, due in %s (attempt %lld)"),
+			         time_format_age(due, a), (long long)r->attempt);
+		else
+			/* TRANSLATORS: a queued run on the Syncs screen; %lld is the
+			   attempt's number */
+			snprintf(buf + n, sizeof(buf) - (size_t)n, _("queued, due now (attempt %lld)"),
+			         (long long)r->attempt);
 		tui_put(w, y, 0, cols, buf);
 		wattroff(w, sel);
 		return;
@@ -251,14 +263,17 @@ static void sy_draw_active(struct tui *t, WINDOW *w, int y, int cols, const stru
 		char etas[40];
 		if (eta >= 0) {
 			time_format_age(eta, c);
+			/* TRANSLATORS: the time left of a running sync, "ETA 3m" */
 			snprintf(etas, sizeof(etas), _("ETA %s"), c);
 		} else {
+			/* TRANSLATORS: the time left of a running sync, not known yet */
 			snprintf(etas, sizeof(etas), _("ETA ?"));
 		}
-		snprintf(buf, sizeof(buf),
-		         _("%6lld %-12s %-6s %-8s %s/%s  %.0f/s  %s  %lld pages  %lld changed"),
-		         (long long)r->id, r->slug, r->kind, r->trigger, a, b, rate, etas,
-		         (long long)r->pages, (long long)r->changed);
+		/* TRANSLATORS: a running sync on the Syncs screen: items done of
+		   the total, items per second, the time left, then pages read and
+		   stock figures changed, each label followed by its count */
+		snprintf(buf + n, sizeof(buf) - (size_t)n, _("%s/%s  %s/s  %s  pages: %s  changed: %s"),
+		         a, b, fmt_dec(rate, 0), etas, fmt_int(r->pages), fmt_int(r->changed));
 	}
 	tui_put(w, y, 0, cols, buf);
 	wattroff(w, sel);
@@ -283,7 +298,7 @@ static void sy_draw_active(struct tui *t, WINDOW *w, int y, int cols, const stru
 static void sy_draw_recent(struct tui *t, WINDOW *w, int y, int cols, const struct sy_run *r,
                            bool selected, bool wide)
 {
-	char buf[1024], when[32], took[32], seen[16], chg[16];
+	char buf[1024], when[32], took[32], seen[48], chg[48];
 	attr_t sel = selected ? tui_attr(t, TUI_C_SELECTED) : sy_status_attr(t, r->status);
 
 	if (r->finished_at)
@@ -299,6 +314,8 @@ static void sy_draw_recent(struct tui *t, WINDOW *w, int y, int cols, const stru
 	if (wide)
 		snprintf(buf, sizeof(buf), "%6lld %-12.12s %-6s %-8.8s %-11.11s %7s %6s %6s %7s  %s",
 		         (long long)r->id, r->slug, r->kind, r->trigger,
+		         /* TRANSLATORS: the STATUS column of a dry run; at most 11
+		            columns */
 		         r->dry_run ? _("dry run") : r->status, when, took, seen, chg,
 		         r->error ? r->error : "");
 	else
@@ -317,7 +334,7 @@ static void sy_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 	char buf[256];
 	int y = 0, max_active, recent_rows;
 
-	snprintf(buf, sizeof(buf), _("Running and queued: %zu"), s->active.n);
+	snprintf(buf, sizeof(buf), _("Running and queued: %s"), fmt_int((int64_t)s->active.n));
 	wattron(w, A_BOLD);
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, A_BOLD);
@@ -341,9 +358,14 @@ static void sy_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 	tui_put(w, y++, 0, cols, _("Recent runs"));
 	/* how long a run took only when there is room for it */
 	if (cols >= 100)
-		snprintf(buf, sizeof(buf), "%6s %-12s %-6s %-8s %-11s %7s %6s %6s %7s  %s", _("RUN"),
-		         _("SUPPLIER"), _("KIND"), _("BY"), _("STATUS"), _("ENDED"), _("TOOK"),
-		         _("SEEN"), _("CHANGED"), _("ERROR"));
+		snprintf(buf, sizeof(buf), "%6s %-12s %-6s %-8s %-11s %7s %6s %6s %7s  %s",
+		         /* TRANSLATORS: column headings of the Syncs screen, upper
+		            case, as short as the English ones: the run's number,
+		            supplier, full/delta, what started it, status, how long ago
+		            it ended, how long it took, items read, stock figures
+		            changed, error */
+		         _("RUN"), _("SUPPLIER"), _("KIND"), _("BY"), _("STATUS"), _("ENDED"),
+		         _("TOOK"), _("SEEN"), _("CHANGED"), _("ERROR"));
 	else
 		snprintf(buf, sizeof(buf), "%6s %-10s %-6s %-8s %-11s %6s %6s %7s  %s", _("RUN"),
 		         _("SUPPLIER"), _("KIND"), _("BY"), _("STATUS"), _("ENDED"), _("SEEN"),
@@ -380,6 +402,7 @@ static void sy_cancel(struct tui *t, struct sy_run *r)
 	int rc;
 
 	if (str_eq(r->status, "queued")) {
+		/* TRANSLATORS: the second %s is the run's kind, "full" or "delta" */
 		q = xasprintf(_("cancel queued run %lld (%s sync of %s)?"), (long long)r->id, r->kind,
 		              r->slug);
 		if (!tui_confirm(t, q)) {
@@ -398,10 +421,12 @@ static void sy_cancel(struct tui *t, struct sy_run *r)
 		return;
 	}
 	if (!str_eq(r->status, "running")) {
+		/* TRANSLATORS: %s is the run's status as stored ("succeeded") */
 		tui_error(t, _("run %lld is %s: only queued and running runs can be cancelled"),
 		          (long long)r->id, r->status);
 		return;
 	}
+	/* TRANSLATORS: the second %s is the run's kind, "full" or "delta" */
 	q = xasprintf(_("stop running run %lld (%s sync of %s)?"), (long long)r->id, r->kind,
 	              r->slug);
 	if (!tui_confirm(t, q)) {
@@ -427,10 +452,12 @@ static void sy_retry(struct tui *t, struct sy_run *r)
 	struct error err = { 0 };
 
 	if (!str_eq(r->kind, "full") && !str_eq(r->kind, "delta")) {
+		/* TRANSLATORS: %s is the run's kind as stored ("revert") */
 		tui_error(t, _("run %lld is a %s: nothing to retry"), (long long)r->id, r->kind);
 		return;
 	}
 	if (str_eq(r->status, "running") || str_eq(r->status, "queued")) {
+		/* TRANSLATORS: %s is the run's status as stored ("running", "queued") */
 		tui_error(t, _("run %lld is still %s"), (long long)r->id, r->status);
 		return;
 	}
@@ -438,6 +465,7 @@ static void sy_retry(struct tui *t, struct sy_run *r)
 		tui_error(t, "%s", err.msg);
 		return;
 	}
+	/* TRANSLATORS: the first %s is the run's kind, "full" or "delta" */
 	tui_message(t, _("%s sync of %s started again"), r->kind, r->slug);
 }
 
@@ -448,13 +476,17 @@ static void sy_revert(struct tui *t, struct sy_run *r)
 	const char *args[3] = { "revert", id, NULL };
 
 	if (!str_eq(r->status, "succeeded") || r->dry_run) {
+		/* TRANSLATORS: %s is the run's status as stored ("failed"), or "a
+		   dry run" */
 		tui_error(t, _("only a succeeded run can be reverted; run %lld is %s"),
 		          (long long)r->id, r->dry_run ? _("a dry run") : r->status);
 		return;
 	}
-	q = xasprintf(_("revert run %lld (%s of %s, %lld changed): set its links back, except "
+	/* TRANSLATORS: the first %s is the run's kind ("full" or "delta"), the
+	   last how many stock figures it changed */
+	q = xasprintf(_("revert run %lld (%s of %s, changed: %s): set its links back, except "
 	                "those changed since?"),
-	              (long long)r->id, r->kind, r->slug, (long long)r->changed);
+	              (long long)r->id, r->kind, r->slug, fmt_int(r->changed));
 	if (!tui_confirm(t, q)) {
 		free(q);
 		return;
@@ -527,6 +559,7 @@ static int sy_key(struct tui *t, void *p, int ch)
 }
 
 const struct tui_screen_ops tui_screen_syncs = {
+	/* TRANSLATORS: a console screen's name (tab bar, titles, key help) */
 	.name = N_("Syncs"),
 	.open = sy_open,
 	.close = sy_close,
@@ -656,6 +689,10 @@ static void syd_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 		tui_put(w, 0, 0, cols, buf);
 		return;
 	}
+	/* TRANSLATORS: "Run 12: full sync of acme, started by schedule, attempt
+	   1": the run's kind ("full", "delta", "revert") and what started it
+	   ("schedule", "manual", "console", "cli") as stored; the last %s is
+	   " (dry run)" or nothing */
 	snprintf(buf, sizeof(buf), _("Run %lld: %s sync of %s, started by %s, attempt %lld%s"),
 	         (long long)r->id, r->kind, r->slug, r->trigger, (long long)r->attempt,
 	         r->dry_run ? _(" (dry run)") : "");
@@ -668,24 +705,29 @@ static void syd_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 	else
 		snprintf(b, sizeof(b), "-");
 	wattron(w, sy_status_attr(t, r->status));
+	/* TRANSLATORS: label and value pairs: the run's status as stored
+	   ("succeeded"), its local start time, how long it took, its process id */
 	snprintf(buf, sizeof(buf), _("Status %s  started %s  took %s  process %lld"), r->status,
 	         a, b, (long long)r->pid);
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, sy_status_attr(t, r->status));
-	snprintf(buf, sizeof(buf),
-	         _("Items %lld/%lld  pages %lld  bytes %lld  seen %lld  changed %lld"),
-	         (long long)r->done, (long long)r->total, (long long)r->pages, (long long)r->bytes,
-	         (long long)r->seen, (long long)r->changed);
+	/* TRANSLATORS: label and count pairs: items done of the total, pages
+	   and bytes read, items seen, stock figures changed */
+	snprintf(buf, sizeof(buf), _("Items %s/%s  pages %s  bytes %s  seen %s  changed %s"),
+	         fmt_int(r->done), fmt_int(r->total), fmt_int(r->pages), fmt_int(r->bytes),
+	         fmt_int(r->seen), fmt_int(r->changed));
 	tui_put(w, y++, 0, cols, buf);
-	snprintf(buf, sizeof(buf), _("Unknown SKUs %lld  invalid %lld  stale %lld  zeroed %lld"),
-	         (long long)r->unknown, (long long)r->invalid, (long long)r->stale,
-	         (long long)r->zeroed);
+	/* TRANSLATORS: label and count pairs: SKUs linked to nothing, items
+	   with no usable stock, figures older than the known ones, linked SKUs
+	   missing from the feed set to 0 */
+	snprintf(buf, sizeof(buf), _("Unknown SKUs %s  invalid %s  stale %s  zeroed %s"),
+	         fmt_int(r->unknown), fmt_int(r->invalid), fmt_int(r->stale), fmt_int(r->zeroed));
 	tui_put(w, y++, 0, cols, buf);
 	if (str_eq(r->status, "running")) {
 		int64_t eta;
 		double rate = sy_rate(r, &eta);
 		tui_draw_bar(t, w, y, 0, cols - 20 > 10 ? cols - 20 : 10, r->done, r->total);
-		snprintf(buf, sizeof(buf), " %.0f/s", rate);
+		snprintf(buf, sizeof(buf), " %s/s", fmt_dec(rate, 0));
 		if (cols - 20 > 10)
 			tui_put(w, y, cols - 20, 20, buf);
 		y++;
@@ -701,12 +743,15 @@ static void syd_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 	y++;
 	if (y + 1 >= rows)
 		return;
-	snprintf(buf, sizeof(buf), _("Changes: %lld (the first %zu listed)"), (long long)d->total_ch,
-	         d->n_ch);
+	snprintf(buf, sizeof(buf), _("Changes: %s (the first %s listed)"), fmt_int(d->total_ch),
+	         fmt_int((int64_t)d->n_ch));
 	wattron(w, A_BOLD);
 	tui_put(w, y++, 0, cols, buf);
-	snprintf(buf, sizeof(buf), "%-24s %-24s %10s %10s", _("SUPPLIER SKU"), _("STORE SKU"),
-	         _("BEFORE"), _("AFTER"));
+	snprintf(buf, sizeof(buf), "%-24s %-24s %10s %10s",
+	         /* TRANSLATORS: column headings of a run's changes, upper case:
+	            the supplier's SKU, the store product's SKU, the stock before
+	            and after */
+	         _("SUPPLIER SKU"), _("STORE SKU"), _("BEFORE"), _("AFTER"));
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, A_BOLD);
 	if (d->top > (int)d->n_ch - (rows - y))
@@ -718,11 +763,11 @@ static void syd_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 		attr_t at = !c->has_prev || c->new_stock > c->prev ? tui_attr(t, TUI_C_RISE)
 		            : c->new_stock < c->prev ? tui_attr(t, TUI_C_FALL) : A_NORMAL;
 		if (c->has_prev)
-			snprintf(a, sizeof(a), "%lld", (long long)c->prev);
+			snprintf(a, sizeof(a), "%s", fmt_int(c->prev));
 		else
 			snprintf(a, sizeof(a), "-");
-		snprintf(buf, sizeof(buf), "%-24s %-24s %10s %10lld", c->supplier_sku, c->product_sku,
-		         a, (long long)c->new_stock);
+		snprintf(buf, sizeof(buf), "%-24s %-24s %10s %10s", c->supplier_sku, c->product_sku,
+		         a, fmt_int(c->new_stock));
 		wattron(w, at);
 		tui_put(w, y++, 0, cols, buf);
 		wattroff(w, at);
@@ -769,6 +814,7 @@ static int syd_key(struct tui *t, void *p, int ch)
 }
 
 const struct tui_screen_ops tui_screen_run_details = {
+	/* TRANSLATORS: a console screen's name (tab bar, titles, key help) */
 	.name = N_("Run"),
 	.open = syd_open,
 	.close = syd_close,

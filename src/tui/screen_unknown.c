@@ -143,11 +143,14 @@ static void unknown_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		u->top = 0;
 	werase(w);
 	if (u->truncated)
-		snprintf(line, sizeof(line), _("Unknown SKUs: the first %d (more exist)"), u->n);
+		snprintf(line, sizeof(line), P_("Unknown SKUs: the first %s (more exist)",
+		                                "Unknown SKUs: the first %s (more exist)", u->n),
+		         fmt_int(u->n));
 	else
-		snprintf(line, sizeof(line), P_("Unknown SKUs: %d seen in feeds, linked to nothing",
-		                                "Unknown SKUs: %d seen in feeds, linked to nothing",
-		                                u->n), u->n);
+		snprintf(line, sizeof(line), P_("Unknown SKUs: %s seen in feeds, linked to nothing",
+		                                "Unknown SKUs: %s seen in feeds, linked to nothing",
+		                                u->n),
+		         fmt_int(u->n));
 	wattrset(w, tui_attr(t, TUI_C_TITLE));
 	tui_put(w, 0, 0, cols, line);
 
@@ -161,6 +164,9 @@ static void unknown_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 	wattrset(w, tui_attr(t, TUI_C_DIM) | A_BOLD);
 	tui_put(w, 1, 0, cols, "");
 	x = 0;
+	/* TRANSLATORS: column headings of the Unknown screen: Supplier,
+	   Supplier SKU, Last stock (10 columns), Seen (how many times, 8
+	   columns), Last seen (when) */
 	tui_put(w, 1, x, wsup, _("Supplier"));
 	x += wsup + 1;
 	tui_put(w, 1, x, wsku, _("Supplier SKU"));
@@ -177,9 +183,7 @@ static void unknown_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 	for (int i = u->top; i < u->n && i - u->top < body; i++) {
 		const struct urow *r = &u->rows[i];
 		int y = 2 + i - u->top;
-		char num[32], when[32];
-		time_t s = (time_t)(r->last_seen / 1000);
-		struct tm tm;
+		char num[48], when[32];
 
 		wattrset(w, i == u->sel ? tui_attr(t, TUI_C_SELECTED) : tui_attr(t, TUI_C_NORMAL));
 		tui_put(w, y, 0, cols, "");
@@ -189,17 +193,15 @@ static void unknown_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		tui_put(w, y, x, wsku, r->supplier_sku);
 		x += wsku + 1;
 		if (r->has_stock)
-			snprintf(num, sizeof(num), "%10lld", (long long)r->last_stock);
+			snprintf(num, sizeof(num), "%10s", fmt_int(r->last_stock));
 		else
 			snprintf(num, sizeof(num), "%10s", "-");
 		tui_put(w, y, x, 10, num);
 		x += 11;
-		snprintf(num, sizeof(num), "%8lld", (long long)r->times_seen);
+		snprintf(num, sizeof(num), "%8s", fmt_int(r->times_seen));
 		tui_put(w, y, x, 8, num);
 		x += 9;
-		if (r->last_seen <= 0 || !localtime_r(&s, &tm) ||
-		    !strftime(when, sizeof(when), "%m-%d %H:%M", &tm))
-			snprintf(when, sizeof(when), "-");
+		time_format_local(r->last_seen, TIME_SHORT, when, sizeof(when));
 		if (x < cols)
 			tui_put(w, y, x, cols - x, when);
 	}
@@ -264,8 +266,10 @@ static void link_selected(struct tui *t, struct unknown *u)
 		return;
 	}
 	if (out.has_stock)
-		tui_message(t, _("linked %s/%s to %s%s (stock %lld)"), sup, ssku, psku,
-		            exists ? "" : _(" (new)"), (long long)out.stock);
+		/* TRANSLATORS: "linked acme/ZZ-NEW to P3 (new) (stock 5)": the
+		   fourth %s is " (new)" (a product just created) or nothing */
+		tui_message(t, _("linked %s/%s to %s%s (stock %s)"), sup, ssku, psku,
+		            exists ? "" : _(" (new)"), fmt_int(out.stock));
 	else
 		tui_message(t, _("linked %s/%s to %s%s; the next sync of %s sets its stock"), sup,
 		            ssku, psku, exists ? "" : _(" (new)"), sup);
@@ -320,6 +324,7 @@ static const struct tui_key unknown_keys[] = {
 };
 
 const struct tui_screen_ops tui_screen_unknown = {
+	/* TRANSLATORS: a console screen's name (tab bar, titles, key help) */
 	.name = N_("Unknown"),
 	.open = unknown_open,
 	.close = unknown_close,

@@ -503,11 +503,27 @@ void tui_box(const struct tui *t, WINDOW *w, int y, int x, int height, int width
 	mvwadd_wch(w, y + height - 1, x + width - 1, &c);
 }
 
+/* The screens call time_format_local() with a style; the formats they
+ * used to pass map onto the styles, so the date follows the locale.  Any
+ * other format is kept as written. */
 void tui_format_time(int64_t ms, const char *fmt, char *out, size_t size)
 {
+	static const struct { const char *fmt; enum time_style style; } styles[] = {
+		{ "%Y-%m-%d", TIME_DATE },
+		{ "%Y-%m-%d %H:%M", TIME_MINUTES },
+		{ "%Y-%m-%d %H:%M:%S", TIME_SECONDS },
+		{ "%m-%d %H:%M", TIME_SHORT },
+		{ "%m-%d %H:%M:%S", TIME_SHORT_SECONDS },
+		{ "%H:%M:%S", TIME_CLOCK },
+	};
 	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
 
+	for (size_t i = 0; i < ARRAY_SIZE(styles); i++)
+		if (strcmp(fmt, styles[i].fmt) == 0) {
+			time_format_local(ms, styles[i].style, out, size);
+			return;
+		}
 	if (ms <= 0 || !localtime_r(&s, &tm) || strftime(out, size, fmt, &tm) == 0)
 		snprintf(out, size, "-");
 }
@@ -517,10 +533,12 @@ void tui_format_age(int64_t at, char *out, size_t size)
 	char age[32];
 
 	if (at <= 0) {
+		/* TRANSLATORS: the age of a figure never received */
 		snprintf(out, size, "%s", _("never"));
 		return;
 	}
 	time_format_age(time_now_ms() - at, age);
+	/* TRANSLATORS: an age, "5m ago" */
 	snprintf(out, size, _("%s ago"), age);
 }
 
@@ -878,6 +896,8 @@ static void tui_draw_status(struct tui *t, size_t *overflow)
 	if (y < 1)
 		return;
 	if (t->daemon_running)
+		/* TRANSLATORS: the status line's right end, with blanks at both
+		   ends; %ld is the daemon's process id */
 		snprintf(right, sizeof(right), _(" daemon: running (%ld) "), t->daemon_pid);
 	else
 		snprintf(right, sizeof(right), "%s", _(" daemon: not running "));

@@ -37,9 +37,12 @@ ds_setup() {
 	mkdir -p "$HOME" "$T/conf/suppliers.d"
 	export HOME XDG_STATE_HOME XDG_CONFIG_HOME
 	unset DROPSTOCK_CONFIG
+	# the tests compare English text and C-locale numbers and dates,
+	# whatever the caller's environment (C.UTF-8 keeps the console's
+	# UTF-8 drawing); a test of another language sets its own
 	LC_ALL=C.UTF-8
-	LANGUAGE=
-	export LC_ALL LANGUAGE
+	export LC_ALL
+	unset LANGUAGE
 	DB=$T/db.sqlite
 }
 

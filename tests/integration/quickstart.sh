@@ -23,7 +23,7 @@ changed=$(ds_sql "SELECT changed FROM sync_runs ORDER BY id DESC LIMIT 1")
 # A second run finds nothing new.
 ds sync
 ds_expect_rc 0 "second demo sync"
-ds_expect_grep "0 changed" "$T/out" "second run changes nothing"
+ds_expect_grep "changed: 0," "$T/out" "second run changes nothing"
 ds_expect_no_grep "built-in demo" "$T/err" "catalogue imported once"
 
 ds sync --json

@@ -760,17 +760,49 @@ static void test_required(void)
 {
 	expect_err_sub("missing map.stock", "    stock = \"qty\";\n", "    # no stock\n",
 	               "acme.conf:5", "source.map", "missing required option 'stock'", NULL);
+	is_str(E.option, "source.map.stock", "missing map.stock: the error names the option");
 	expect_err_sub("missing source.url", "  url = \"https://api.example.com/stock\";\n",
 	               "  # no url\n",
 	               "acme.conf:2", "source", "missing required option 'url'", NULL);
+	is_str(E.option, "source.url", "missing source.url: the error names the option");
 	expect_err_sub("missing source.format", "  format = \"json\";\n", "\n",
 	               "acme.conf:2", "source", "missing required option 'format'", NULL);
+	is_str(E.option, "source.format", "missing source.format: the error names the option");
 	expect_err_sub("missing slug", "slug = \"acme\";\n", "name = \"ACME\";\n",
 	               "acme.conf", "missing required option 'slug'", NULL);
+	is_str(E.option, "slug", "missing slug: the error names the option");
 	expect_err("missing source", "slug = \"acme\";\n", 0644,
 	           "acme.conf", "missing required option 'source'", NULL);
+	is_str(E.option, "source", "missing source: the error names the option");
 	expect_err_sub("empty sku", "    sku = \"sku\";\n", "    sku = \"\";\n",
 	               "acme.conf:6", "source.map.sku", "must not be empty", NULL);
+	is_str(E.option, "source.map.sku", "empty sku: the error names the option");
+
+	/* the editor's check names the option the same way, whatever the
+	 * language of the message */
+	{
+		char *text = subst(BASE, "  url = \"https://api.example.com/stock\";\n", "");
+		struct error e;
+
+		err_clear(&e);
+		snprintf(e.option, sizeof(e.option), "stale");
+		ok(conf_supplier_validate(text, "acme", "suppliers.d/acme.conf", NULL, &e) < 0,
+		   "validate: missing url refused");
+		like(e.msg, "suppliers.d/acme.conf:2: source: ", "validate: the location is shown");
+		is_str(e.option, "source.url", "validate: the error names the missing option");
+		free(text);
+		text = subst(BASE, "    sku = \"sku\";\n", "");
+		err_clear(&e);
+		ok(conf_supplier_validate(text, "acme", "suppliers.d/acme.conf", NULL, &e) < 0,
+		   "validate: missing map.sku refused");
+		is_str(e.option, "source.map.sku", "validate: map.sku named");
+		free(text);
+		/* a syntax error is about no option */
+		err_clear(&e);
+		ok(conf_supplier_validate("slug = ;\n", "acme", "suppliers.d/acme.conf", NULL, &e) < 0,
+		   "validate: syntax error refused");
+		is_str(e.option, "", "validate: a syntax error names no option");
+	}
 }
 
 static void test_slugs(void)
@@ -943,6 +975,7 @@ static void test_secrets(void)
 	text = with_auth("  type = \"bearer\";\n  token_env = \"DS_TEST_UNSET_VAR\";\n");
 	expect_err("env secret unset", text, 0644, "acme.conf:12", "auth.token_env",
 	           "DS_TEST_UNSET_VAR", "not set", NULL);
+	is_str(E.option, "auth.token_env", "env secret unset: the error names the option");
 	setenv("DS_TEST_UNSET_VAR", "", 1);
 	expect_err("env secret empty", text, 0644, "acme.conf:12", "auth.token_env",
 	           "DS_TEST_UNSET_VAR", "empty", NULL);
