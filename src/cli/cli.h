@@ -58,6 +58,12 @@ int cli_open_db(struct cli *cli, struct db **db);
 /* Flushes stdout; EXIT_OK, or prints the write error and EXIT_FAILURE_. */
 int cli_finish_output(void);
 /* Local "YYYY-MM-DD HH:MM[:SS] (5 min ago)" or "(in 5 s)", "-" for ms <= 0. */
+/* One stock change as the sync, approve and revert commands list it:
+ * "  STORE-SKU  SUPPLIER-SKU  PREV -> NEW  (product A -> B)", in columns
+ * counted on screen.  prev is the formatted previous figure, or NULL for a
+ * SKU seen for the first time ("new"). */
+void cli_print_change(const char *product_sku, const char *supplier_sku, const char *prev,
+                      int64_t stock, int64_t product_prev, int64_t product_stock);
 char *cli_fmt_when(int64_t ms, int64_t now, bool seconds, char out[96]);
 /* An ISO-8601 UTC string, or null for ms <= 0. */
 struct json_t *cli_json_time(int64_t ms);

@@ -156,11 +156,8 @@ static void report_print(const struct revert_report *r)
 		for (i = 0; i < r->n_restored && i < ITEMS_SHOWN; i++) {
 			const struct revert_item *it = &r->restored[i];
 
-			printf("  %-20s %-14s %6s -> %-6s  (%s %s -> %s)\n", psku(it),
-			       it->supplier_sku, fmt_int(it->current), fmt_int(it->prev),
-			       /* TRANSLATORS: "(product 5 -> 11)": the store product's
-			          stock before and after */
-			       _("product"), fmt_int(it->product_prev), fmt_int(it->product_new));
+			cli_print_change(psku(it), it->supplier_sku, fmt_int(it->current), it->prev,
+			                 it->product_prev, it->product_new);
 		}
 		more(r->n_restored);
 	}
@@ -173,7 +170,7 @@ static void report_print(const struct revert_report *r)
 			if (!it->newer_source[0])
 				/* TRANSLATORS: "run left 5, now 8": the stock the run set
 				   and the stock now; in the variants with more, the source
-				   of the newer figure ("webhook", "manual", as stored), the
+				   of the newer figure (the label of "webhook", "manual", ...), the
 				   run that set it and when */
 				printf(_("  %-20s %-14s run left %s, now %s (changed while "
 				         "reverting)\n"),
@@ -182,12 +179,12 @@ static void report_print(const struct revert_report *r)
 			else if (it->newer_run_id)
 				printf(_("  %-20s %-14s run left %s, now %s (%s, run %lld, %s)\n"),
 				       psku(it), it->supplier_sku, fmt_int(it->run_stock),
-				       fmt_int(it->current), it->newer_source, (long long)it->newer_run_id,
+				       fmt_int(it->current), state_label(it->newer_source), (long long)it->newer_run_id,
 				       time_format_local(it->newer_at, TIME_SECONDS, when, sizeof(when)));
 			else
 				printf(_("  %-20s %-14s run left %s, now %s (%s, %s)\n"), psku(it),
 				       it->supplier_sku, fmt_int(it->run_stock), fmt_int(it->current),
-				       it->newer_source,
+				       state_label(it->newer_source),
 				       time_format_local(it->newer_at, TIME_SECONDS, when, sizeof(when)));
 		}
 		more(r->n_newer);

@@ -75,7 +75,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return cli_exit_for(err.kind);
 	}
-	fprintf(stderr, _("dropstock: listening on %s\n"), service_address(svc));
+	/* not translated: scripts read the port from this line */
+	fprintf(stderr, "dropstock: listening on %s\n", service_address(svc));
 	fflush(stderr);
 
 	while (sigwait(&set, &sig) != 0)

@@ -52,7 +52,6 @@ struct sync_ui {
 static void ui_change(void *ud, const struct stock_change *ch)
 {
 	struct sync_ui *ui = ud;
-	const char *product, *first;
 
 	ui->total_changes++;
 	if (ui->json) {
@@ -74,20 +73,8 @@ static void ui_change(void *ud, const struct stock_change *ch)
 	ui->shown++;
 	if (ui->progress)
 		progress_done(ui->progress);   /* clear the bar line before printing */
-	/* TRANSLATORS: "(product 5 -> 11)" after a supplier's stock change: the
-	   store product's stock before and after */
-	product = _("product");
-	/* TRANSLATORS: in place of the previous stock of a SKU seen for the
-	   first time: "new -> 11"; at most 6 columns */
-	first = _("new");
-	if (ch->has_prev)
-		printf("  %-20s %-14s %6s -> %-6s  (%s %s -> %s)\n", ch->product_sku,
-		       ch->supplier_sku, fmt_int(ch->prev), fmt_int(ch->new_stock), product,
-		       fmt_int(ch->product_prev), fmt_int(ch->product_new));
-	else
-		printf("  %-20s %-14s %6s -> %-6s  (%s %s -> %s)\n", ch->product_sku,
-		       ch->supplier_sku, first, fmt_int(ch->new_stock), product,
-		       fmt_int(ch->product_prev), fmt_int(ch->product_new));
+	cli_print_change(ch->product_sku, ch->supplier_sku, ch->has_prev ? fmt_int(ch->prev) : NULL,
+	                 ch->new_stock, ch->product_prev, ch->product_new);
 }
 
 static void ui_progress(void *ud, const struct sync_progress *p)

@@ -56,3 +56,18 @@ json_t *cli_json_time(int64_t ms)
 		return json_null();
 	return json_string(time_format_iso(ms, iso));
 }
+
+void cli_print_change(const char *product_sku, const char *supplier_sku, const char *prev,
+                      int64_t stock, int64_t product_prev, int64_t product_stock)
+{
+	/* TRANSLATORS: in place of the previous stock of a SKU seen for the
+	   first time: "new -> 11"; at most 6 columns */
+	const char *first = _("new");
+
+	/* TRANSLATORS: "(product 5 -> 11)" after a supplier's stock change: the
+	   store product's stock before and after */
+	printf("  %s %s %s -> %s  (%s %s -> %s)\n", fmt_col(product_sku ? product_sku : "", 20),
+	       fmt_col(supplier_sku, 14), fmt_col(prev ? prev : first, -6),
+	       fmt_col(fmt_int(stock), 6), _("product"), fmt_int(product_prev),
+	       fmt_int(product_stock));
+}

@@ -188,7 +188,7 @@ static const struct fdef fdefs[FD_COUNT] = {
 	[FD_ZERO_MISSING] = { NULL, "rules.zero_missing", N_("Zero missing"),
 		N_("true: linked SKUs absent from a full feed drop to 0."), F_BOOL, bools },
 	[FD_ZERO_MAX] = { NULL, "rules.zero_missing_max_pct", N_("Zero missing max %"),
-		N_("Refuse when more than this % of links would be zeroed. Empty: 20."), F_NUM,
+		N_("Refuse when more than this percentage of links would be zeroed. Empty: 20."), F_NUM,
 		NULL },
 
 	[FD_TIMEOUT] = { N_("Requests"), "timeout", N_("Timeout"),
@@ -221,9 +221,9 @@ static const struct fdef fdefs[FD_COUNT] = {
 		N_("The mass-change guard: runs changing too much wait for approval."), F_BOOL,
 		bools },
 	[FD_GUARD_CHANGED] = { NULL, "guard.max_changed_pct", N_("Max changed %"),
-		N_("A run changing more than this % of links waits. Empty: 50."), F_NUM, NULL },
+		N_("A run changing more than this percentage of links waits. Empty: 50."), F_NUM, NULL },
 	[FD_GUARD_ZEROED] = { NULL, "guard.max_zeroed_pct", N_("Max zeroed %"),
-		N_("A run dropping more than this % of in-stock links to 0 waits. Empty: 50."),
+		N_("A run dropping more than this percentage of in-stock links to 0 waits. Empty: 50."),
 		F_NUM, NULL },
 
 	[FD_DELTA_URL] = { N_("Delta"), "delta.url", N_("Delta URL"),
@@ -1572,13 +1572,13 @@ static void draw_test(struct editor *ed, WINDOW *w, int rows, int cols)
 			tui_put(w, y++, 0, cols, line);
 		}
 		y++;
-		snprintf(line, sizeof(line), "%5s  %-20s %8s %8s  %-20s %s",
-		         /* TRANSLATORS: column headings of the editor's connection
-		            test: the item's position (5 columns), its SKU, the
-		            supplier's stock and the stock the store gets (8 columns
-		            each), the supplier's time of the figure, why it was
-		            skipped */
-		         _("#"), _("SKU"), _("stock"), _("store"), _("updated"), _("note"));
+		/* TRANSLATORS: column headings of the editor's connection test:
+		   the item's position (5 columns), its SKU (20), the supplier's
+		   stock and the stock the store gets (8 columns each), the
+		   supplier's time of the figure (20), why it was skipped */
+		snprintf(line, sizeof(line), "%s  %s %s %s  %s %s", fmt_col(_("#"), -5),
+		         fmt_col(_("SKU"), 20), fmt_col(_("stock"), -8), fmt_col(_("store"), -8),
+		         fmt_col(_("updated"), 20), _("note"));
 		wattron(w, tui_attr(ed->t, TUI_C_TITLE));
 		tui_put(w, y++, 0, cols, line);
 		wattroff(w, tui_attr(ed->t, TUI_C_TITLE));
@@ -1590,12 +1590,14 @@ static void draw_test(struct editor *ed, WINDOW *w, int rows, int cols)
 			else
 				snprintf(upd, sizeof(upd), "-");
 			if (it->ok)
-				snprintf(line, sizeof(line), "%5lld  %-20s %8s %8s  %-20s",
-				         (long long)it->position, it->sku, fmt_int(it->stock),
-				         fmt_int(it->store_stock), upd);
+				snprintf(line, sizeof(line), "%5lld  %s %s %s  %s",
+				         (long long)it->position, fmt_col(it->sku, 20),
+				         fmt_col(fmt_int(it->stock), -8),
+				         fmt_col(fmt_int(it->store_stock), -8), fmt_col(upd, 20));
 			else
-				snprintf(line, sizeof(line), "%5lld  %-20s %8s %8s  %-20s %s",
-				         (long long)it->position, it->sku, "-", "-", upd, it->error);
+				snprintf(line, sizeof(line), "%5lld  %s %8s %8s  %s %s",
+				         (long long)it->position, fmt_col(it->sku, 20), "-", "-",
+				         fmt_col(upd, 20), it->error);
 			if (!it->ok)
 				wattron(w, tui_attr(ed->t, TUI_C_ERROR));
 			tui_put(w, y++, 0, cols, line);

@@ -321,7 +321,7 @@ static void history_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 	struct history *h = st;
 	int body = rows - 3;
 	char head[512], win[64], line[200];
-	int wt = 14, wsrc = 7, wchg = 15, wsup, wss, wps, rem;
+	int wt = 14, wsrc = 8, wchg = 15, wsup, wss, wps, rem;
 	const char *arrow = tui_utf8(t) ? " \xe2\x86\x92 " : " -> ";
 
 	if (body < 1)
@@ -344,7 +344,7 @@ static void history_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 	   or "manual" as stored */
 	snprintf(head, sizeof(head), _("Day: %s  SKU: %s  Supplier: %s  Source: %s  Page %d"),
 	         win, h->sku[0] ? h->sku : _("any"), h->supplier[0] ? h->supplier : _("all"),
-	         sources[h->source] ? sources[h->source] : _("all"), h->depth + 1);
+	         sources[h->source] ? state_label(sources[h->source]) : _("all"), h->depth + 1);
 	if (h->job) {
 		size_t n = strlen(head);
 
@@ -371,7 +371,7 @@ static void history_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		tui_put(w, 1, 0, cols, "");
 		/* TRANSLATORS: column headings of the History screen: Time (14
 		   columns), Supplier, Supplier SKU, Store SKU, Prev -> new (the
-		   stock before and after, 15 columns), Source (7 columns) */
+		   stock before and after, 15 columns), Source (8 columns) */
 		tui_put(w, 1, x, wt, _("Time"));
 		x += wt + 1;
 		tui_put(w, 1, x, wsup, _("Supplier"));
@@ -418,7 +418,7 @@ static void history_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		put_attr(t, w, y, x, wchg, line, cp, sel);
 		x += wchg + 1;
 		if (x < cols)
-			put_attr(t, w, y, x, cols - x < wsrc ? cols - x : wsrc, r->source,
+			put_attr(t, w, y, x, cols - x < wsrc ? cols - x : wsrc, state_label(r->source),
 			         TUI_C_NORMAL, sel);
 	}
 	if (h->n == 0 && !h->job)

@@ -455,7 +455,7 @@ static void sku_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 	   Stock (10 columns, right aligned), Age (of the figure) */
 	tui_put(w, y, 0, wsup, _("Supplier"));
 	tui_put(w, y, wsup + 1, wss, _("Supplier SKU"));
-	snprintf(line, sizeof(line), "%10s", _("Stock"));
+	snprintf(line, sizeof(line), "%s", fmt_col(_("Stock"), -10));
 	tui_put(w, y, wsup + wss + 2, 10, line);
 	if (wsup + wss + 13 < cols)
 		tui_put(w, y, wsup + wss + 13, cols - (wsup + wss + 13), _("Age"));
@@ -485,7 +485,7 @@ static void sku_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 		else
 			/* TRANSLATORS: the Stock column before the supplier sent a
 			   figure (10 columns) */
-			snprintf(stock, sizeof(stock), "%10s", _("none yet"));
+			snprintf(stock, sizeof(stock), "%s", fmt_col(_("none yet"), -10));
 		tui_put(w, y, wsup + wss + 2, 10, stock);
 		tui_format_age(l->cached_at, age, sizeof(age));
 		if (wsup + wss + 13 < cols)

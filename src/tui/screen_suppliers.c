@@ -936,12 +936,13 @@ static void det_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 		return;
 	y++;
 	wattron(w, A_BOLD);
-	snprintf(buf, sizeof(buf), "%7s %-5s %-8s %-11s %-9s %8s %8s  %s",
-	         /* TRANSLATORS: column headings of a supplier's runs, upper case;
-	            STARTED is how long ago, SEEN the items read, CHANGED the stock
-	            figures changed */
-	         _("RUN"), _("KIND"), _("TRIGGER"), _("STATUS"), _("STARTED"), _("SEEN"),
-	         _("CHANGED"), _("ERROR"));
+	/* TRANSLATORS: column headings of a supplier's runs, upper case, in
+	   columns of 7, 5, 8, 11, 9, 8 and 8: STARTED is how long ago, SEEN the
+	   items read, CHANGED the stock figures changed */
+	snprintf(buf, sizeof(buf), "%s %s %s %s %s %s %s  %s", fmt_col(_("RUN"), -7),
+	         fmt_col(_("KIND"), 5), fmt_col(_("TRIGGER"), 8), fmt_col(_("STATUS"), 11),
+	         fmt_col(_("STARTED"), 9), fmt_col(_("SEEN"), -8), fmt_col(_("CHANGED"), -8),
+	         _("ERROR"));
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, A_BOLD);
 	if (v->n_runs == 0)
@@ -952,9 +953,11 @@ static void det_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 			time_format_age(time_now_ms() - d->started_at, a);
 		else
 			snprintf(a, sizeof(a), "-");
-		snprintf(buf, sizeof(buf), "%7lld %-5s %-8s %-11s %-9s %8s %8s  %s",
-		         (long long)d->id, d->kind, d->trigger, d->status, a, fmt_int(d->seen),
-		         fmt_int(d->changed), d->error ? d->error : "");
+		snprintf(buf, sizeof(buf), "%7lld %s %s %s %s %s %s  %s", (long long)d->id,
+		         fmt_col(state_label(d->kind), 5), fmt_col(state_label(d->trigger), 8),
+		         fmt_col(state_label(d->status), 11), fmt_col(a, 9),
+		         fmt_col(fmt_int(d->seen), -8), fmt_col(fmt_int(d->changed), -8),
+		         d->error ? d->error : "");
 		wattron(w, sup_status_attr(t, d->status));
 		tui_put(w, y++, 0, cols, buf);
 		wattroff(w, sup_status_attr(t, d->status));
@@ -1173,12 +1176,13 @@ static void tc_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 	}
 	y++;
 	wattron(w, A_BOLD);
-	snprintf(buf, sizeof(buf), "%5s  %-24s %8s %8s  %s",
-	         /* TRANSLATORS: column headings of the connection test, upper
-	            case: the item's position (5 columns), its SKU, the supplier's
-	            stock and the stock the store gets (8 columns each), then the
-	            supplier's time of the figure or why the item was skipped */
-	         _("ITEM"), _("SKU"), _("STOCK"), _("STORE"), _("UPDATED, OR WHY SKIPPED"));
+	/* TRANSLATORS: column headings of the connection test, upper case:
+	   the item's position (5 columns), its SKU (24), the supplier's stock
+	   and the stock the store gets (8 columns each), then the supplier's
+	   time of the figure or why the item was skipped */
+	snprintf(buf, sizeof(buf), "%s  %s %s %s  %s", fmt_col(_("ITEM"), -5),
+	         fmt_col(_("SKU"), 24), fmt_col(_("STOCK"), -8), fmt_col(_("STORE"), -8),
+	         _("UPDATED, OR WHY SKIPPED"));
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, A_BOLD);
 	if (a->res.n == 0)
@@ -1201,8 +1205,9 @@ static void tc_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 			snprintf(ss, sizeof(ss), "-");
 		}
 		if (it->ok) {
-			snprintf(buf, sizeof(buf), "%5lld  %-24s %8s %8s  %s", (long long)it->position,
-			         it->sku[0] ? it->sku : _("(none)"), st, ss, upd);
+			snprintf(buf, sizeof(buf), "%5lld  %s %s %s  %s", (long long)it->position,
+			         fmt_col(it->sku[0] ? it->sku : _("(none)"), 24), fmt_col(st, -8),
+			         fmt_col(ss, -8), upd);
 		} else {
 			/* the reason where the figures would be, without the
 			 * "item N (SKU X): " the columns already show */
@@ -1210,8 +1215,8 @@ static void tc_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 			why = why ? why + 3 : it->error;
 			if (!strstr(it->error, "): ") && strstr(it->error, ": "))
 				why = strstr(it->error, ": ") + 2;
-			snprintf(buf, sizeof(buf), "%5lld  %-24s %s", (long long)it->position,
-			         it->sku[0] ? it->sku : _("(none)"), why);
+			snprintf(buf, sizeof(buf), "%5lld  %s %s", (long long)it->position,
+			         fmt_col(it->sku[0] ? it->sku : _("(none)"), 24), why);
 		}
 		if (!it->ok)
 			wattron(w, tui_attr(t, TUI_C_ERROR));

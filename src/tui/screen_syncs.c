@@ -231,8 +231,8 @@ static void sy_draw_active(struct tui *t, WINDOW *w, int y, int cols, const stru
 
 	wattron(w, sel);
 	/* run id, supplier, kind and trigger as stored, in columns */
-	snprintf(head, sizeof(head), "%6lld %-12s %-6s %-8s ", (long long)r->id, r->slug, r->kind,
-	         r->trigger);
+	snprintf(head, sizeof(head), "%6lld %s %s %s ", (long long)r->id, fmt_col(r->slug, 12),
+	         fmt_col(state_label(r->kind), 6), fmt_col(state_label(r->trigger), 8));
 	n = snprintf(buf, sizeof(buf), "%s", head);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		n = 0;
@@ -299,6 +299,7 @@ static void sy_draw_recent(struct tui *t, WINDOW *w, int y, int cols, const stru
                            bool selected, bool wide)
 {
 	char buf[1024], when[32], took[32], seen[48], chg[48];
+	const char *status;
 	attr_t sel = selected ? tui_attr(t, TUI_C_SELECTED) : sy_status_attr(t, r->status);
 
 	if (r->finished_at)
@@ -311,18 +312,19 @@ static void sy_draw_recent(struct tui *t, WINDOW *w, int y, int cols, const stru
 		snprintf(took, sizeof(took), "-");
 	sy_num(r->seen, seen, sizeof(seen));
 	sy_num(r->changed, chg, sizeof(chg));
+	/* TRANSLATORS: the STATUS column of a dry run; at most 11 columns */
+	status = r->dry_run ? _("dry run") : state_label(r->status);
 	if (wide)
-		snprintf(buf, sizeof(buf), "%6lld %-12.12s %-6s %-8.8s %-11.11s %7s %6s %6s %7s  %s",
-		         (long long)r->id, r->slug, r->kind, r->trigger,
-		         /* TRANSLATORS: the STATUS column of a dry run; at most 11
-		            columns */
-		         r->dry_run ? _("dry run") : r->status, when, took, seen, chg,
+		snprintf(buf, sizeof(buf), "%6lld %s %s %s %s %s %s %s %s  %s", (long long)r->id,
+		         fmt_col(r->slug, 12), fmt_col(state_label(r->kind), 6),
+		         fmt_col(state_label(r->trigger), 8), fmt_col(status, 11), fmt_col(when, -7),
+		         fmt_col(took, -6), fmt_col(seen, -6), fmt_col(chg, -7),
 		         r->error ? r->error : "");
 	else
-		snprintf(buf, sizeof(buf), "%6lld %-10.10s %-6s %-8.8s %-11.11s %6s %6s %7s  %s",
-		         (long long)r->id, r->slug, r->kind, r->trigger,
-		         r->dry_run ? _("dry run") : r->status, when, seen, chg,
-		         r->error ? r->error : "");
+		snprintf(buf, sizeof(buf), "%6lld %s %s %s %s %s %s %s  %s", (long long)r->id,
+		         fmt_col(r->slug, 10), fmt_col(state_label(r->kind), 6),
+		         fmt_col(state_label(r->trigger), 8), fmt_col(status, 11), fmt_col(when, -6),
+		         fmt_col(seen, -6), fmt_col(chg, -7), r->error ? r->error : "");
 	wattron(w, sel);
 	tui_put(w, y, 0, cols, buf);
 	wattroff(w, sel);
@@ -357,19 +359,21 @@ static void sy_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 	wattron(w, A_BOLD);
 	tui_put(w, y++, 0, cols, _("Recent runs"));
 	/* how long a run took only when there is room for it */
+	/* TRANSLATORS: column headings of the Syncs screen, upper case, as
+	   short as the English ones: the run's number (6 columns), supplier
+	   (10), full/delta (6), what started it (8), status (11), how long ago
+	   it ended (6), how long it took (6), items read (6), stock figures
+	   changed (7), error */
 	if (cols >= 100)
-		snprintf(buf, sizeof(buf), "%6s %-12s %-6s %-8s %-11s %7s %6s %6s %7s  %s",
-		         /* TRANSLATORS: column headings of the Syncs screen, upper
-		            case, as short as the English ones: the run's number,
-		            supplier, full/delta, what started it, status, how long ago
-		            it ended, how long it took, items read, stock figures
-		            changed, error */
-		         _("RUN"), _("SUPPLIER"), _("KIND"), _("BY"), _("STATUS"), _("ENDED"),
-		         _("TOOK"), _("SEEN"), _("CHANGED"), _("ERROR"));
+		snprintf(buf, sizeof(buf), "%s %s %s %s %s %s %s %s %s  %s", fmt_col(_("RUN"), -6),
+		         fmt_col(_("SUPPLIER"), 12), fmt_col(_("KIND"), 6), fmt_col(_("BY"), 8),
+		         fmt_col(_("STATUS"), 11), fmt_col(_("ENDED"), -7), fmt_col(_("TOOK"), -6),
+		         fmt_col(_("SEEN"), -6), fmt_col(_("CHANGED"), -7), _("ERROR"));
 	else
-		snprintf(buf, sizeof(buf), "%6s %-10s %-6s %-8s %-11s %6s %6s %7s  %s", _("RUN"),
-		         _("SUPPLIER"), _("KIND"), _("BY"), _("STATUS"), _("ENDED"), _("SEEN"),
-		         _("CHANGED"), _("ERROR"));
+		snprintf(buf, sizeof(buf), "%s %s %s %s %s %s %s %s  %s", fmt_col(_("RUN"), -6),
+		         fmt_col(_("SUPPLIER"), 10), fmt_col(_("KIND"), 6), fmt_col(_("BY"), 8),
+		         fmt_col(_("STATUS"), 11), fmt_col(_("ENDED"), -6), fmt_col(_("SEEN"), -6),
+		         fmt_col(_("CHANGED"), -7), _("ERROR"));
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, A_BOLD);
 	recent_rows = rows - y;
@@ -693,8 +697,13 @@ static void syd_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 	   1": the run's kind ("full", "delta", "revert") and what started it
 	   ("schedule", "manual", "console", "cli") as stored; the last %s is
 	   " (dry run)" or nothing */
+	/* TRANSLATORS: the run's number, its kind (the label of "full",
+	   "delta" or "revert"), the supplier, what started it (the label of
+	   "cli", "schedule", "console", "retry", ...), the attempt, then
+	   " (dry run)" or nothing */
 	snprintf(buf, sizeof(buf), _("Run %lld: %s sync of %s, started by %s, attempt %lld%s"),
-	         (long long)r->id, r->kind, r->slug, r->trigger, (long long)r->attempt,
+	         (long long)r->id, state_label(r->kind), r->slug, state_label(r->trigger),
+	         (long long)r->attempt,
 	         r->dry_run ? _(" (dry run)") : "");
 	wattron(w, tui_attr(t, TUI_C_TITLE));
 	tui_put(w, y++, 0, cols, buf);
@@ -705,9 +714,10 @@ static void syd_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 	else
 		snprintf(b, sizeof(b), "-");
 	wattron(w, sy_status_attr(t, r->status));
-	/* TRANSLATORS: label and value pairs: the run's status as stored
-	   ("succeeded"), its local start time, how long it took, its process id */
-	snprintf(buf, sizeof(buf), _("Status %s  started %s  took %s  process %lld"), r->status,
+	/* TRANSLATORS: label and value pairs: the run's status, its local
+	   start time, how long it took, its process id */
+	snprintf(buf, sizeof(buf), _("Status %s  started %s  took %s  process %lld"),
+	         state_label(r->status),
 	         a, b, (long long)r->pid);
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, sy_status_attr(t, r->status));
@@ -747,11 +757,11 @@ static void syd_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 	         fmt_int((int64_t)d->n_ch));
 	wattron(w, A_BOLD);
 	tui_put(w, y++, 0, cols, buf);
-	snprintf(buf, sizeof(buf), "%-24s %-24s %10s %10s",
-	         /* TRANSLATORS: column headings of a run's changes, upper case:
-	            the supplier's SKU, the store product's SKU, the stock before
-	            and after */
-	         _("SUPPLIER SKU"), _("STORE SKU"), _("BEFORE"), _("AFTER"));
+	/* TRANSLATORS: column headings of a run's changes, upper case: the
+	   supplier's SKU and the store product's SKU (24 columns each), the
+	   stock before and after (10 each) */
+	snprintf(buf, sizeof(buf), "%s %s %s %s", fmt_col(_("SUPPLIER SKU"), 24),
+	         fmt_col(_("STORE SKU"), 24), fmt_col(_("BEFORE"), -10), fmt_col(_("AFTER"), -10));
 	tui_put(w, y++, 0, cols, buf);
 	wattroff(w, A_BOLD);
 	if (d->top > (int)d->n_ch - (rows - y))
@@ -766,8 +776,9 @@ static void syd_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 			snprintf(a, sizeof(a), "%s", fmt_int(c->prev));
 		else
 			snprintf(a, sizeof(a), "-");
-		snprintf(buf, sizeof(buf), "%-24s %-24s %10s %10s", c->supplier_sku, c->product_sku,
-		         a, fmt_int(c->new_stock));
+		snprintf(buf, sizeof(buf), "%s %s %s %s", fmt_col(c->supplier_sku, 24),
+		         fmt_col(c->product_sku, 24), fmt_col(a, -10),
+		         fmt_col(fmt_int(c->new_stock), -10));
 		wattron(w, at);
 		tui_put(w, y++, 0, cols, buf);
 		wattroff(w, at);

@@ -171,10 +171,10 @@ static void unknown_draw(struct tui *t, void *st, WINDOW *w, int rows, int cols)
 	x += wsup + 1;
 	tui_put(w, 1, x, wsku, _("Supplier SKU"));
 	x += wsku + 1;
-	snprintf(line, sizeof(line), "%10s", _("Last stock"));
+	snprintf(line, sizeof(line), "%s", fmt_col(_("Last stock"), -10));
 	tui_put(w, 1, x, 10, line);
 	x += 11;
-	snprintf(line, sizeof(line), "%8s", _("Seen"));
+	snprintf(line, sizeof(line), "%s", fmt_col(_("Seen"), -8));
 	tui_put(w, 1, x, 8, line);
 	x += 9;
 	if (x < cols)

@@ -228,9 +228,9 @@ size_t text_width(const char *s)
 
 const char *fmt_col(const char *s, int width)
 {
-	static _Thread_local char ring[8][512];
+	static _Thread_local char ring[16][512];
 	static _Thread_local unsigned next;
-	char *out = ring[next++ % 8];
+	char *out = ring[next++ % 16];
 	size_t want = (size_t)(width < 0 ? -(long)width : width), used = 0, o = 0, n;
 	size_t room = sizeof(ring[0]) - 1;
 	mbstate_t ps;
@@ -261,4 +261,51 @@ const char *fmt_col(const char *s, int width)
 	}
 	out[o + (want - used)] = '\0';
 	return out;
+}
+
+const char *state_label(const char *word)
+{
+	/* TRANSLATORS: the following words label stored states on the console's
+	 * Syncs, History and details screens: run statuses, run kinds, what
+	 * started a run, and where a stock figure came from.  At most 11
+	 * columns each; the shorter the better. */
+	static const char *const labels[][2] = {
+		{ "queued", N_("queued") },
+		{ "running", N_("running") },
+		{ "succeeded", N_("succeeded") },
+		{ "failed", N_("failed") },
+		{ "interrupted", N_("interrupted") },
+		/* TRANSLATORS: a run stopped by the mass-change guard, waiting for
+		 * "dropstock approve"; at most 11 columns */
+		{ "needs_approval", N_("to approve") },
+		/* TRANSLATORS: a run kind and a stock source: a full sync */
+		{ "full", N_("full") },
+		/* TRANSLATORS: a run kind and a stock source: a delta sync */
+		{ "delta", N_("delta") },
+		/* TRANSLATORS: a run kind: a revert of an earlier run */
+		{ "revert", N_("revert") },
+		/* TRANSLATORS: what started a run: the command line */
+		{ "cli", N_("cli") },
+		/* TRANSLATORS: what started a run: the daemon's schedule */
+		{ "schedule", N_("schedule") },
+		/* TRANSLATORS: what started a run: an operator's console */
+		{ "console", N_("console") },
+		/* TRANSLATORS: what started a run: a retry after a failure */
+		{ "retry", N_("retry") },
+		/* TRANSLATORS: what started a run, or a stock source: by hand */
+		{ "manual", N_("manual") },
+		/* TRANSLATORS: what started a run: the HTTP service (preview) */
+		{ "service", N_("service") },
+		/* TRANSLATORS: a stock source: a supplier's webhook */
+		{ "webhook", N_("webhook") },
+		/* TRANSLATORS: a stock source: a live check */
+		{ "check", N_("check") },
+	};
+
+	if (!word)
+		return "";
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (!strcmp(word, labels[i][0]))
+			return _(labels[i][1]);
+	return word;
 }

@@ -44,8 +44,15 @@ size_t text_width(const char *s);
  * (on the right when width > 0, on the left when width < 0), or cut at a
  * character boundary when wider.  printf's "%-12s" counts bytes, which
  * misaligns every translated heading outside ASCII; this counts columns.
- * Returns a pointer into a per-thread ring of eight buffers. */
+ * Returns a pointer into a per-thread ring of sixteen buffers. */
 const char *fmt_col(const char *s, int width);
+
+/* The word shown to a person for a state stored in the database: a run's
+ * status ("succeeded"), kind ("full"), trigger ("schedule") or a stock
+ * change's source ("webhook").  The stored words stay English (they are
+ * what --status, --source and JSON use); the console shows these labels,
+ * at most 11 columns wide.  An unknown word is returned as it is. */
+const char *state_label(const char *word);
 
 /* Local date and time for humans, in the order and separators of LC_TIME
  * (ISO 8601 order in the C and POSIX locales), 24-hour clock. */
