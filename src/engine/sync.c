@@ -75,6 +75,11 @@ struct sync_state {
 	struct batch batch;
 	struct bitset seen;      /* links seen in this run (zero-missing) */
 	bool track_seen;
+	/* SKUs of items present in the feed but unreadable (fetcher side):
+	 * zero-missing leaves their links alone, an unreadable line is not
+	 * a missing one */
+	char **invalid_skus;
+	size_t n_invalid_skus, cap_invalid_skus;
 	bool stream_apply;       /* single document: apply in batches while it streams */
 	struct feed_parser *parser;
 	int64_t page_observed_at;
@@ -652,6 +657,14 @@ static int on_item(void *ud, const struct feed_item *it, struct error *err)
 		return stop_error(st, err);
 	if (rules_item_to_obs(st->sup, it, &raw, &source_time, &ierr) != 0) {
 		st->fs.invalid++;
+		if (st->track_seen && it->sku && it->sku[0]) {
+			if (st->n_invalid_skus == st->cap_invalid_skus) {
+				st->cap_invalid_skus = st->cap_invalid_skus ? st->cap_invalid_skus * 2 : 64;
+				st->invalid_skus = xrealloc(st->invalid_skus, st->cap_invalid_skus *
+				                            sizeof(*st->invalid_skus));
+			}
+			st->invalid_skus[st->n_invalid_skus++] = xstrdup(it->sku);
+		}
 		if (st->fs.invalid <= INVALID_LOG_MAX)
 			log_warn(_("%s: page %d: skipped invalid item: %s"), st->sup->slug, st->page,
 			         ierr.msg);
@@ -740,6 +753,11 @@ struct missing {
 	struct error *err;
 };
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int collect_missing(void *ud, const struct link_row *link, const char *supplier_sku)
 {
 	struct missing *m = ud;
@@ -748,6 +766,9 @@ static int collect_missing(void *ud, const struct link_row *link, const char *su
 	m->links++;
 	if (bitset_has(&st->seen, link->id))
 		return 0;
+	if (st->n_invalid_skus &&
+	    bsearch(&supplier_sku, st->invalid_skus, st->n_invalid_skus, sizeof(char *), cmp_str))
+		return 0;             /* in the feed, but unreadable: keep its figure */
 	if (link->has_stock && link->stock == 0 && link->raw_stock == 0)
 		return 0;             /* already zero */
 	if (m->stage) {
@@ -795,6 +816,8 @@ static int zero_missing(struct sync_state *st, struct error *err)
 	struct missing m = { .st = st, .stage = st->guarded, .err = err };
 	int rc = -1;
 
+	if (st->n_invalid_skus)
+		qsort(st->invalid_skus, st->n_invalid_skus, sizeof(char *), cmp_str);
 	if (m.stage && db_begin(st->db, err) != 0)
 		return -1;
 	if (links_each(st->db, st->actx.supplier_id, collect_missing, &m, err) != 0)
@@ -1272,6 +1295,9 @@ out:
 	http_client_free(http);
 	batch_free(&st.batch);
 	free(st.seen.bits);
+	for (size_t i = 0; i < st.n_invalid_skus; i++)
+		free(st.invalid_skus[i]);
+	free(st.invalid_skus);
 	probe_result_free(&st.probe);
 	sync_unlock(lock_fd);
 	rep->duration_ms = time_mono_ms() - st.started_mono;

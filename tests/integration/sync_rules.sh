@@ -45,6 +45,13 @@ ds_expect_eq "$(total)" 450 "missing ones zeroed"
 ds_expect_eq "$(ds_sql "SELECT zeroed FROM sync_runs ORDER BY id DESC LIMIT 1")" 10 "zeroed counted"
 ds_expect_eq "$(ds_sql "SELECT COUNT(*) FROM stock_log WHERE new_stock = 0")" 10 "zeroing logged"
 
+# An item that is in the feed but unreadable is not missing: its figure stays.
+feed 89 5 '{"sku":"SKU-A089","qty":"plenty"}'
+ds sync
+ds_expect_rc 0 "an unreadable item"
+ds_expect_eq "$(ds_sql "SELECT supplier_stock FROM supplier_links WHERE supplier_sku = 'SKU-A089'")" 5 "unreadable item not zeroed"
+ds_expect_eq "$(ds_sql "SELECT invalid || '|' || zeroed FROM sync_runs ORDER BY id DESC LIMIT 1")" "1|0" "counted invalid, not zeroed"
+
 # 40 more missing (40% of links): the guard refuses the whole zeroing, loudly.
 feed 50 6
 ds sync
