@@ -769,8 +769,11 @@ static long read_pid(int fd)
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 	int64_t pid;
 
+	/* the file holds "PID\n" */
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
 	buf[n > 0 ? n : 0] = '\0';
-	return str_to_i64(buf, &pid) ? (long)pid : 0;
+	return str_to_i64(buf, &pid) && pid > 0 ? (long)pid : 0;
 }
 
 int daemon_lock(const char *db_path, struct error *err)

@@ -123,6 +123,7 @@ timeout 10 "$DROPSTOCK" daemon --no-serve > "$T/out" 2> "$T/err"
 RC=$?
 ds_expect_rc 6 "a second daemon on the same database"
 ds_expect_grep "already running" "$T/err" "says a daemon runs"
+ds_expect_grep "(process $DAEMON_PID)" "$T/err" "names the running daemon's process"
 kill -0 "$DAEMON_PID" || ds_fail "the first daemon died"
 daemon_stop
 
@@ -174,6 +175,7 @@ daemon_start retries --no-serve
 ds run-now m
 ds_expect_rc 0 "run-now with a daemon"
 ds_expect_grep "queued for the daemon" "$T/out" "run-now queues"
+ds_expect_grep "process $DAEMON_PID" "$T/out" "run-now names the daemon's process"
 wait_until 15 "the third attempt did not succeed" \
 	sql_is "3|succeeded" "SELECT attempt, status FROM sync_runs ORDER BY id DESC LIMIT 1"
 daemon_stop
