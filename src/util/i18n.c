@@ -154,7 +154,7 @@ const char *fmt_dec(double v, int decimals)
 		decimals = 6;
 	snprintf(text, sizeof(text), "%.*f", decimals, v);
 	if (!strchr("-0123456789", text[0]) || strlen(text) > 40) {   /* inf, nan, huge */
-		snprintf(out, 48, "%s", text);
+		snprintf(out, 48, "%.47s", text);
 		return out;
 	}
 	if (text[0] == '-') {
