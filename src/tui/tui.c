@@ -807,47 +807,17 @@ static void tui_draw_tabs(struct tui *t)
 
 		snprintf(label, sizeof(label), " > %s", name ? _(name) : "");
 		tui_put(stdscr, 0, x, t->cols - x, label);
-		x += (int)strlen(label);
+		x += (int)text_width(label);
 	}
 	{
 		const char *hint = t->opts.read_only ? _("read-only  ? help ") : _("? help ");
-		int w = (int)strlen(hint);
+		int w = (int)text_width(hint);
 		if (t->cols - w > x + 1)
 			tui_put(stdscr, 0, t->cols - w, w, hint);
 	}
 	wattroff(stdscr, title);
 }
 
-/* Display width of s (bytes that do not convert count one each). */
-static int tui_width(const char *s)
-{
-	mbstate_t ps;
-	size_t len = strlen(s);
-	int w = 0;
-
-	memset(&ps, 0, sizeof(ps));
-	while (len > 0) {
-		wchar_t wc;
-		size_t k = mbrtowc(&wc, s, len, &ps);
-		int cw;
-
-		if (k == 0)
-			break;
-		if (k == (size_t)-1 || k == (size_t)-2) {
-			memset(&ps, 0, sizeof(ps));
-			k = 1;
-			cw = 1;
-		} else {
-			cw = wcwidth(wc);
-			if (cw < 0)
-				cw = 1;
-		}
-		s += k;
-		len -= k;
-		w += cw;
-	}
-	return w;
-}
 
 /* Bytes of s that fit in width display cells. */
 static size_t tui_fit(const char *s, int width)
@@ -901,7 +871,7 @@ static void tui_draw_status(struct tui *t, size_t *overflow)
 		snprintf(right, sizeof(right), _(" daemon: running (%ld) "), t->daemon_pid);
 	else
 		snprintf(right, sizeof(right), "%s", _(" daemon: not running "));
-	rw = tui_width(right);
+	rw = (int)text_width(right);
 	if (rw > t->cols)
 		rw = t->cols;
 	avail = t->cols - rw;
@@ -911,7 +881,7 @@ static void tui_draw_status(struct tui *t, size_t *overflow)
 	if (msg[0]) {
 		if (t->msg_error) {
 			a = tui_attr(t, TUI_C_ERROR);
-			if (tui_width(msg) > avail && t->rows > 4) {
+			if ((int)text_width(msg) > avail && t->rows > 4) {
 				*overflow = tui_fit(msg, t->cols);
 				msg += *overflow;
 			}
@@ -920,7 +890,7 @@ static void tui_draw_status(struct tui *t, size_t *overflow)
 	} else {
 		/* the database path, shortened from the left when it must be */
 		const char *p = path ? path : "";
-		int pw = tui_width(p);
+		int pw = (int)text_width(p);
 		int room = avail - (int)strlen(_("database ")) - 1;
 
 		if (pw > room && room > 4) {
@@ -995,7 +965,7 @@ static void tui_draw_help(struct tui *t, const struct tui_screen_ops *ops)
 	else
 		snprintf(line, sizeof(line), _(" Keys: %s (any key closes) "), _(ops->name));
 	wattron(win, A_BOLD);
-	tui_put(win, y0, x0 + 2, (int)strlen(line) < w - 4 ? (int)strlen(line) : w - 4, line);
+	tui_put(win, y0, x0 + 2, (int)text_width(line) < w - 4 ? (int)text_width(line) : w - 4, line);
 	wattroff(win, A_BOLD);
 	for (int i = 0; i < inner && t->help_top + i < n; i++) {
 		const char *s = lines[t->help_top + i];
@@ -1058,11 +1028,12 @@ static void tui_prompt_draw(struct tui *t, const char *label, const wchar_t *tex
 	int y = t->rows - 1, lw, tw = 0;
 	size_t start = 0;
 
-	lw = (int)mbstowcs(NULL, label, 0);
-	if (lw < 0)
-		lw = (int)strlen(label);
-	if (lw > t->cols / 2)
-		lw = t->cols / 2;
+	lw = (int)text_width(label);
+	if (lw > t->cols * 2 / 3)
+		lw = t->cols * 2 / 3;
+	/* one blank between the label and the text, whatever the label ends with */
+	if (lw > 0 && label[strlen(label) - 1] != ' ')
+		lw++;
 	for (size_t i = 0; i < n; i++)
 		tw += wcwidth(text[i]) > 0 ? wcwidth(text[i]) : 1;
 	/* show the end of a text longer than the line */
@@ -1171,7 +1142,7 @@ bool tui_confirm(struct tui *t, const char *question)
 		if (tui_sig_quit)
 			break;
 		attron(tui_attr(t, TUI_C_ERROR));
-		if (tui_width(line) > t->cols && t->rows > 3) {
+		if ((int)text_width(line) > t->cols && t->rows > 3) {
 			/* a long question takes the line above too */
 			size_t n = tui_fit(line, t->cols);
 			char *head = xstrndup(line, n);
