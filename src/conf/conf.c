@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -952,12 +953,15 @@ static void source_free(struct source_conf *src)
 	free(src->size_param);
 	free(src->offset_param);
 	free(src->cursor_param);
+	free(src->ssh_known_hosts);
+	free(src->ssh_host_key_sha256);
 	conf_map_clear(&src->map);
 	memset(src, 0, sizeof(*src));
 }
 
 /* A delta source starts from the full source's format and paging
- * settings; url and map are its own (map copied later if not given). */
+ * settings and its SSH host key settings; url and map are its own (map
+ * copied later if not given). */
 static void source_inherit(struct source_conf *to, const struct source_conf *from)
 {
 	memset(to, 0, sizeof(*to));
@@ -970,6 +974,8 @@ static void source_inherit(struct source_conf *to, const struct source_conf *fro
 	to->offset_param = dup_or_null(from->offset_param);
 	to->cursor_param = dup_or_null(from->cursor_param);
 	to->end = from->end;
+	to->ssh_known_hosts = dup_or_null(from->ssh_known_hosts);
+	to->ssh_host_key_sha256 = dup_or_null(from->ssh_host_key_sha256);
 }
 
 /* What a mapping is used for: which options make sense. */
@@ -1111,6 +1117,97 @@ static int check_url(const struct cctx *cx, const config_setting_t *s, const cha
 	return 0;
 }
 
+/* The server's SHA-256 host key fingerprint as `ssh-keygen -lf` prints it
+ * ("SHA256:" and the base64 of 32 bytes, '=' padding optional), or without
+ * the prefix: the 43 base64 characters libcurl compares, or NULL when v is
+ * no such fingerprint.  Caller frees. */
+static char *ssh_fingerprint(const char *v)
+{
+	unsigned char *bytes;
+	size_t n, len = 0;
+	char *fp;
+
+	if (strncasecmp(v, "SHA256:", 7) == 0)
+		v += 7;
+	n = strlen(v);
+	if (n == 44 && v[43] == '=')
+		n = 43;
+	if (n != 43)
+		return NULL;
+	fp = xstrndup(v, n);
+	bytes = base64_decode(fp, &len);
+	if (!bytes || len != 32) {
+		free(bytes);
+		free(fp);
+		return NULL;
+	}
+	free(bytes);
+	return fp;
+}
+
+/* ssh_known_hosts and ssh_host_key_sha256 of a source or delta group whose
+ * URL has the (lower-case) scheme.  A delta group that gives either of them
+ * takes neither from the source. */
+static int parse_ssh(const struct cctx *cx, config_setting_t *g, struct source_conf *src,
+                     const char *scheme)
+{
+	static const char *const names[] = { "ssh_known_hosts", "ssh_host_key_sha256" };
+	config_setting_t *kh = config_setting_get_member(g, "ssh_known_hosts");
+	config_setting_t *fp = config_setting_get_member(g, "ssh_host_key_sha256");
+	char *path = NULL, *key = NULL;
+	size_t i;
+
+	if (!kh && !fp)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		config_setting_t *s = config_setting_get_member(g, names[i]);
+
+		if (s && strcmp(scheme, "sftp") != 0)
+			return bad(cx, s, _("only used with sftp:// URLs (this URL is %s)"), scheme);
+	}
+	if (get_text(cx, g, "ssh_known_hosts", &path) < 0)
+		return -1;
+	if (path && has_ctl(path)) {
+		free(path);
+		return bad(cx, kh, _("contains a control character"));
+	}
+	if (path) {
+		char *file = setting_file(cx, kh), *dir = abs_dirname(file);
+
+		free(src->ssh_known_hosts);
+		src->ssh_known_hosts = expand_path(dir, path);
+		free(dir);
+		free(file);
+		free(path);
+	} else {
+		free(src->ssh_known_hosts);
+		src->ssh_known_hosts = NULL;
+	}
+	if (get_text(cx, g, "ssh_host_key_sha256", &key) < 0)
+		return -1;
+	if (key) {
+		char *norm = ssh_fingerprint(key);
+
+		if (!norm) {
+			if (strncasecmp(key, "MD5:", 4) == 0)
+				bad(cx, fp, _("\"%s\" is an MD5 fingerprint; give the SHA-256 one, "
+				              "which `ssh-keygen -lf` prints by default (\"SHA256:\" and 43 "
+				              "base64 characters)"), key);
+			else
+				bad(cx, fp, _("expected the SHA-256 fingerprint of the server's host key "
+				              "as `ssh-keygen -lf` prints it (\"SHA256:\" and 43 base64 "
+				              "characters, the prefix optional), got \"%s\""), key);
+			free(key);
+			return -1;
+		}
+		free(key);
+		key = norm;
+	}
+	free(src->ssh_host_key_sha256);
+	src->ssh_host_key_sha256 = key;
+	return 0;
+}
+
 /* The source group, or (base not NULL) a delta group: the same options,
  * with format, paging and the paging settings taken from base when not
  * given, and base's map copied when the group has none; extra names the
@@ -1121,7 +1218,8 @@ static int parse_source(const struct cctx *cx, config_setting_t *g, struct sourc
 {
 	static const char *const known[] = {
 		"url", "format", "paging", "page_size", "first_page", "page_param", "size_param",
-		"offset_param", "cursor_param", "end", "map", NULL
+		"offset_param", "cursor_param", "end", "map", "ssh_known_hosts",
+		"ssh_host_key_sha256", NULL
 	};
 	config_setting_t *map = NULL, *s;
 	const char *from_source;
@@ -1161,6 +1259,8 @@ static int parse_source(const struct cctx *cx, config_setting_t *g, struct sourc
 	    || get_text(cx, g, "cursor_param", &src->cursor_param) < 0
 	    || check_param(cx, g, "page_param") < 0 || check_param(cx, g, "size_param") < 0
 	    || check_param(cx, g, "offset_param") < 0 || check_param(cx, g, "cursor_param") < 0)
+		return -1;
+	if (parse_ssh(cx, g, src, scheme) < 0)
 		return -1;
 
 	if (base) {

@@ -107,6 +107,19 @@ struct source_conf {
 	struct mapping map;
 	/* libconfig line of the source group, for error messages */
 	int line;
+	/* (Additions.) How the host key of an sftp:// server is checked; NULL
+	 * when not given.  http.c uses the fingerprint when set, else the
+	 * known_hosts file, else ~/.ssh/known_hosts when it exists, and refuses
+	 * to connect (ERRK_CONFIG) with none of them.  Only accepted in a group
+	 * whose URL is sftp://; a delta group that gives neither takes both
+	 * from the source group. */
+	char *ssh_known_hosts;    /* an OpenSSH known_hosts file, as the loader resolved it:
+	                           * "~/" expanded, a relative path made absolute against the
+	                           * directory of the file that sets it; its existence is
+	                           * checked when connecting, not by the loader */
+	char *ssh_host_key_sha256; /* the server's SHA-256 host key fingerprint, validated:
+	                            * exactly the 43 base64 characters libcurl compares
+	                            * (no "SHA256:" prefix, no '=' padding) */
 };
 
 struct rules_conf {

@@ -250,6 +250,10 @@ static void w_source_opts(struct writer *w, const struct source_conf *src,
 		w_str(w, "page_param", src->page_param);
 	if (!str_eq(src->size_param, base ? base->size_param : "limit"))
 		w_str(w, "size_param", src->size_param);
+	if (!str_eq(src->ssh_known_hosts, base ? base->ssh_known_hosts : NULL))
+		w_str(w, "ssh_known_hosts", src->ssh_known_hosts);
+	if (!str_eq(src->ssh_host_key_sha256, base ? base->ssh_host_key_sha256 : NULL))
+		w_str(w, "ssh_host_key_sha256", src->ssh_host_key_sha256);
 	if (!str_eq(src->offset_param, base ? base->offset_param : "offset"))
 		w_str(w, "offset_param", src->offset_param);
 	if (!str_eq(src->cursor_param, base ? base->cursor_param : "cursor"))

@@ -244,6 +244,9 @@ static void ask_run(struct ask *a)
 		sc.max_bytes = CHECK_MAX_BYTES;
 	url = check_url(ck->url, sku);
 	memset(&sc.source, 0, sizeof(sc.source));
+	/* an sftp check URL checks the host key as the source does */
+	sc.source.ssh_known_hosts = s->source.ssh_known_hosts;
+	sc.source.ssh_host_key_sha256 = s->source.ssh_host_key_sha256;
 	sc.source.url = url;
 	sc.source.format = ck->format;
 	sc.source.paging = PAGE_NONE;

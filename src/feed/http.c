@@ -49,6 +49,10 @@ struct http_client {
 	/* cancel hook */
 	int (*cancelled)(void *ud);
 	void *cancel_ud;
+	/* SSH host key check of the current sftp request */
+	int ssh_match;            /* enum curl_khmatch the key callback saw, -1 = not called */
+	char *ssh_known_hosts;    /* the known_hosts file in use, or NULL */
+	char *ssh_host_name;      /* the host as known_hosts names it: host or [host]:port */
 };
 
 enum gz_mode { GZ_UNDECIDED = 0, GZ_RAW, GZ_INFLATE, GZ_GAP, GZ_TRAIL };
@@ -414,18 +418,264 @@ static char *protocols_supported(void)
 	return buf_steal(&b);
 }
 
-static void known_hosts(CURL *curl)
-{
-	const char *home = getenv("HOME");
-	struct stat st;
-	char *path;
+/* ---- SSH host keys ---- */
 
-	if (str_empty(home))
-		return;
-	path = xasprintf("%s/.ssh/known_hosts", home);
-	if (stat(path, &st) == 0)
-		curl_easy_setopt(curl, CURLOPT_SSH_KNOWNHOSTS, path);
-	free(path);
+#define SSH_PORT "22"
+
+/* Is url an sftp:// URL? */
+static bool url_is_sftp(const char *url)
+{
+	return strncasecmp(url, "sftp://", 7) == 0;
+}
+
+/* Host and port of an sftp:// URL: the host lower-cased (an IPv6 address
+ * without its brackets), the port as written or "22".  Returns false when
+ * url is no sftp:// URL with a host. */
+static bool sftp_host_port(const char *url, struct buf *host, struct buf *port)
+{
+	const char *a, *end, *at, *h, *hend, *colon = NULL;
+
+	if (!url || !url_is_sftp(url))
+		return false;
+	a = url + 7;
+	end = a + strcspn(a, "/?#");
+	at = NULL;
+	for (const char *p = a; p < end; p++)
+		if (*p == '@')
+			at = p;
+	h = at ? at + 1 : a;
+	if (*h == '[') {
+		hend = memchr(h, ']', (size_t)(end - h));
+		if (!hend)
+			return false;
+		if (hend + 1 < end && hend[1] == ':')
+			colon = hend + 1;
+		h++;
+	} else {
+		colon = memchr(h, ':', (size_t)(end - h));
+		hend = colon ? colon : end;
+	}
+	if (hend == h)
+		return false;
+	for (const char *p = h; p < hend; p++)
+		buf_putc(host, (char)tolower((unsigned char)*p));
+	if (colon && colon + 1 < end)
+		buf_append(port, colon + 1, (size_t)(end - colon - 1));
+	else
+		buf_puts(port, SSH_PORT);
+	return true;
+}
+
+/* Do two sftp:// URLs name the same server (host and port)? */
+static bool sftp_same_server(const char *a, const char *b)
+{
+	struct buf ha = BUF_INIT, pa = BUF_INIT, hb = BUF_INIT, pb = BUF_INIT;
+	bool same = sftp_host_port(a, &ha, &pa) && sftp_host_port(b, &hb, &pb) &&
+	            str_eq(buf_str(&ha), buf_str(&hb)) && str_eq(buf_str(&pa), buf_str(&pb));
+
+	buf_free(&ha);
+	buf_free(&pa);
+	buf_free(&hb);
+	buf_free(&pb);
+	return same;
+}
+
+static bool has_ssh_settings(const struct source_conf *src)
+{
+	return src->ssh_host_key_sha256 || src->ssh_known_hosts;
+}
+
+/* The source whose host key settings apply to url: the source or delta
+ * source on the same server that has some, else the first that has any
+ * (a known_hosts file may hold several servers; a fingerprint of another
+ * server fails the check, which is safe), else NULL. */
+static const struct source_conf *ssh_source(const struct supplier_conf *sup, const char *url)
+{
+	const struct source_conf *cand[2];
+	size_t n = 0;
+
+	cand[n++] = &sup->source;
+	if (sup->has_delta)
+		cand[n++] = &sup->delta.source;
+	for (size_t i = 0; i < n; i++)
+		if (has_ssh_settings(cand[i]) && sftp_same_server(cand[i]->url, url))
+			return cand[i];
+	for (size_t i = 0; i < n; i++)
+		if (has_ssh_settings(cand[i]))
+			return cand[i];
+	return NULL;
+}
+
+/* The name of libcurl's SSH library ("libssh2/1.10.0"), or NULL. */
+static const char *ssh_library(void)
+{
+	const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+
+	return vi ? vi->libssh_version : NULL;
+}
+
+/* Called by libcurl once it has compared the server's key with the
+ * known_hosts file: only a key found there for this host passes. */
+static int on_ssh_key(CURL *easy, const struct curl_khkey *knownkey,
+                      const struct curl_khkey *foundkey, enum curl_khmatch match, void *ud)
+{
+	struct http_client *c = ud;
+
+	(void)easy;
+	(void)knownkey;
+	(void)foundkey;
+	c->ssh_match = (int)match;
+	return match == CURLKHMATCH_OK ? CURLKHSTAT_FINE : CURLKHSTAT_REJECT;
+}
+
+static void err_option_set(struct error *err, const char *option)
+{
+	if (err)
+		snprintf(err->option, sizeof(err->option), "%s", option);
+}
+
+/* Can path be read as a known_hosts file?  Sets err (ERRK_CONFIG) naming it,
+ * and option ("source.ssh_known_hosts") in file (the supplier file) when
+ * option is not NULL, when not. */
+static int known_hosts_usable(const char *path, const char *where, const char *option,
+                              const char *file, struct error *err)
+{
+	struct stat st;
+	int e = 0;
+
+	if (stat(path, &st) != 0)
+		e = errno;
+	else if (S_ISDIR(st.st_mode))
+		e = EISDIR;
+	else if (access(path, R_OK) != 0)
+		e = errno;
+	if (e == 0)
+		return 0;
+	if (option && file)
+		err_set(err, ERRK_CONFIG,
+		        _("%s: the known_hosts file %s (%s in %s) cannot be read: %s"), where, path,
+		        option, file, strerror(e));
+	else if (option)
+		err_set(err, ERRK_CONFIG, _("%s: the known_hosts file %s (%s) cannot be read: %s"),
+		        where, path, option, strerror(e));
+	else
+		err_set(err, ERRK_CONFIG, _("%s: the known_hosts file %s cannot be read: %s"),
+		        where, path, strerror(e));
+	if (option)
+		err_option_set(err, option);
+	return -1;
+}
+
+/* Before an sftp:// request: sets the handle up so that the server's host
+ * key is checked, from source.ssh_host_key_sha256, else
+ * source.ssh_known_hosts, else ~/.ssh/known_hosts when it exists, and
+ * refuses the request (ERRK_CONFIG) when there is none of them.  Any other
+ * URL clears the settings. */
+static int ssh_setup(struct http_client *c, const char *url, const char *where,
+                     struct error *err)
+{
+	const struct source_conf *src;
+	const char *lib = ssh_library(), *file = c->sup->file;
+	char *home_file = NULL;
+	struct buf host = BUF_INIT, port = BUF_INIT;
+	int rc = -1;
+
+	c->ssh_match = -1;
+	free(c->ssh_known_hosts);
+	c->ssh_known_hosts = NULL;
+	free(c->ssh_host_name);
+	c->ssh_host_name = NULL;
+	curl_easy_setopt(c->curl, CURLOPT_SSH_KNOWNHOSTS, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_SSH_KEYFUNCTION, NULL);
+	curl_easy_setopt(c->curl, CURLOPT_SSH_KEYDATA, NULL);
+	if (str_startswith(lib, "libssh2/"))
+		curl_easy_setopt(c->curl, CURLOPT_SSH_HOST_PUBLIC_KEY_SHA256, NULL);
+	if (!url_is_sftp(url))
+		return 0;
+
+	/* without an SSH library libcurl refuses the protocol itself */
+	if (!lib) {
+		rc = 0;
+		goto out;
+	}
+	/* libssh2 and libssh check host keys; another SSH library of libcurl
+	 * (wolfSSH) ignores known_hosts */
+	if (!str_startswith(lib, "libssh2/") && !str_startswith(lib, "libssh/")) {
+		err_set(err, ERRK_CONFIG,
+		        _("%s: this libcurl's SSH library (%s) cannot check the server's host key; "
+		          "refusing to connect"), where, lib);
+		goto out;
+	}
+	src = ssh_source(c->sup, url);
+	if (src && src->ssh_host_key_sha256) {
+		/* the loader leaves no "SHA256:" prefix, but a struct filled
+		 * elsewhere might; libcurl compares the base64 alone */
+		const char *fp = src->ssh_host_key_sha256;
+
+		if (strncasecmp(fp, "SHA256:", 7) == 0)
+			fp += 7;
+		if (!str_startswith(lib, "libssh2/") ||
+		    curl_easy_setopt(c->curl, CURLOPT_SSH_HOST_PUBLIC_KEY_SHA256, fp) != CURLE_OK) {
+			err_set(err, ERRK_CONFIG,
+			        _("%s: this libcurl (SSH library %s) cannot check a SHA-256 host key "
+			          "fingerprint; use source.ssh_known_hosts instead of "
+			          "source.ssh_host_key_sha256"), where, lib);
+			err_option_set(err, "source.ssh_host_key_sha256");
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	if (src && src->ssh_known_hosts) {
+		if (known_hosts_usable(src->ssh_known_hosts, where,
+		                       src == &c->sup->source ||
+		                       str_eq(src->ssh_known_hosts, c->sup->source.ssh_known_hosts)
+		                       ? "source.ssh_known_hosts" : "delta.ssh_known_hosts",
+		                       file, err) != 0)
+			goto out;
+		c->ssh_known_hosts = xstrdup(src->ssh_known_hosts);
+	} else {
+		/* interactive use: the user's own file, when there is one */
+		const char *home = getenv("HOME");
+		struct stat st;
+
+		if (!str_empty(home)) {
+			home_file = xasprintf("%s/.ssh/known_hosts", home);
+			if (stat(home_file, &st) == 0) {
+				if (known_hosts_usable(home_file, where, NULL, NULL, err) != 0)
+					goto out;
+				c->ssh_known_hosts = home_file;
+				home_file = NULL;
+			}
+		}
+	}
+	if (!c->ssh_known_hosts) {
+		if (file)
+			err_set(err, ERRK_CONFIG,
+			        _("%s: the server's host key cannot be checked: set "
+			          "source.ssh_host_key_sha256 (ssh-keygen -lf) or source.ssh_known_hosts "
+			          "in %s"), where, file);
+		else
+			err_set(err, ERRK_CONFIG,
+			        _("%s: the server's host key cannot be checked: set "
+			          "source.ssh_host_key_sha256 (ssh-keygen -lf) or "
+			          "source.ssh_known_hosts"), where);
+		err_option_set(err, "source.ssh_host_key_sha256");
+		goto out;
+	}
+	if (sftp_host_port(url, &host, &port))
+		c->ssh_host_name = strcmp(buf_str(&port), SSH_PORT) == 0
+		                   ? xstrdup(buf_str(&host))
+		                   : xasprintf("[%s]:%s", buf_str(&host), buf_str(&port));
+	curl_easy_setopt(c->curl, CURLOPT_SSH_KNOWNHOSTS, c->ssh_known_hosts);
+	curl_easy_setopt(c->curl, CURLOPT_SSH_KEYFUNCTION, on_ssh_key);
+	curl_easy_setopt(c->curl, CURLOPT_SSH_KEYDATA, c);
+	rc = 0;
+out:
+	buf_free(&host);
+	buf_free(&port);
+	free(home_file);
+	return rc;
 }
 
 static void must(CURLcode rc, const char *what)
@@ -471,7 +721,7 @@ struct http_client *http_client_new(const struct supplier_conf *sup, const char 
 		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)sup->connect_timeout_ms);
 	if (sup->max_bytes > 0)
 		curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)sup->max_bytes);
-	known_hosts(h);
+	c->ssh_match = -1;
 
 	switch (a->kind) {
 	case AUTH_BEARER:
@@ -520,6 +770,8 @@ void http_client_free(struct http_client *c)
 	free(c->ua);
 	free(c->protocols);
 	free(c->hour);
+	free(c->ssh_known_hosts);
+	free(c->ssh_host_name);
 	free(c);
 }
 
@@ -982,6 +1234,24 @@ static bool curl_retryable(CURLcode rc)
 	}
 }
 
+/* Why an sftp server's host key was refused.  Caller frees. */
+static char *ssh_cause(struct http_client *c, const char *detail)
+{
+	const char *host = c->ssh_host_name ? c->ssh_host_name : "?";
+
+	if (c->ssh_known_hosts && c->ssh_match == CURLKHMATCH_MISMATCH)
+		return xasprintf(_("SSH host key verification failed: the server's host key is not "
+		                   "the one %s gives for %s (the key was changed, or someone is "
+		                   "in between)"), c->ssh_known_hosts, host);
+	if (c->ssh_known_hosts && c->ssh_match == CURLKHMATCH_MISSING)
+		return xasprintf(_("SSH host key verification failed: %s has no key for %s"),
+		                 c->ssh_known_hosts, host);
+	if (c->ssh_known_hosts && c->ssh_match < 0)
+		return xasprintf(_("SSH host key verification failed: %s (known_hosts file %s)"),
+		                 detail, c->ssh_known_hosts);
+	return xasprintf(_("SSH host key verification failed: %s"), detail);
+}
+
 /* The cause of a failed curl transfer, without the URL.  Caller frees. */
 static char *curl_cause(struct http_client *c, CURLcode rc, const char *url)
 {
@@ -1021,6 +1291,9 @@ static char *curl_cause(struct http_client *c, CURLcode rc, const char *url)
 		return msg;
 	}
 	case CURLE_PEER_FAILED_VERIFICATION:
+		if (url_is_sftp(url))
+			return ssh_cause(c, detail);
+		return xasprintf(_("TLS certificate verification failed: %s"), detail);
 	case CURLE_SSL_CACERT_BADFILE:
 		return xasprintf(_("TLS certificate verification failed: %s"), detail);
 	case CURLE_SSL_CONNECT_ERROR:
@@ -1188,6 +1461,9 @@ static int request(struct http_client *c, const char *url, const char *body, siz
 		post_setup(c, body, len, content_type, opts, &post_headers);
 		posting = true;
 	}
+	/* sftp: no connection without a way to check the server's host key */
+	if (ssh_setup(c, full, where, err) != 0)
+		goto out;
 	curl_easy_setopt(c->curl, CURLOPT_URL, full);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &a);
@@ -1218,6 +1494,7 @@ static int request(struct http_client *c, const char *url, const char *body, siz
 			goto out;
 		attempt_reset(&a);
 		c->errbuf[0] = '\0';
+		c->ssh_match = -1;
 		res->attempts = attempt + 1;
 		cr = curl_easy_perform(c->curl);
 		curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &nconn);

@@ -19,7 +19,10 @@
  * Requests are GETs, except http_post() for APIs that take a body (and
  * http_post_ex() for extra request headers, e.g. signatures).
  *
- * SFTP: when ~/.ssh/known_hosts exists, the server's host key must be in it.
+ * SFTP: the server's host key is always checked: against the source's
+ * ssh_host_key_sha256, else its ssh_known_hosts file, else
+ * ~/.ssh/known_hosts; with none of them the request is refused
+ * (ERRK_CONFIG) before any connection.
  */
 #ifndef DROPSTOCK_HTTP_H
 #define DROPSTOCK_HTTP_H

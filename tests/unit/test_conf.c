@@ -1254,6 +1254,204 @@ static void test_delta(void)
 	free(text);
 }
 
+/* ---- sftp host key settings ---- */
+
+#define FP "c02WdZyO+2A6aedk9YWJZDTiLsPJw+jEWoWcqs9QApM"   /* base64 of 32 bytes */
+
+/* An sftp supplier (lines 1-9) with extra source lines from line 4 on;
+ * caller frees. */
+static char *sftp_with(const char *source_lines, const char *after)
+{
+	return xasprintf("slug = \"acme\";\n"                              /* 1 */
+	                 "source = {\n"                                     /* 2 */
+	                 "  url = \"sftp://sftp.example.com/~/stock.csv\";\n" /* 3 */
+	                 "%s"                                               /* 4... */
+	                 "  format = \"csv\";\n"
+	                 "  map = { sku = \"sku\"; stock = \"qty\"; };\n"
+	                 "};\n%s", source_lines, after ? after : "");
+}
+
+static void test_ssh(void)
+{
+	struct supplier_conf *s;
+	struct conf *c;
+	char *text, *want, *old_home = xstrdup(getenv("HOME")), *home = new_case();
+
+	/* not given: both NULL */
+	text = sftp_with("", NULL);
+	c = load_sup("acme", text, 0644);
+	ok(c && !c->suppliers[0].source.ssh_known_hosts &&
+	   !c->suppliers[0].source.ssh_host_key_sha256, "sftp source without host key settings loads");
+	conf_free(c);
+	free(text);
+
+	/* the fingerprint, as ssh-keygen -lf prints it, or without the prefix,
+	 * with or without padding: kept as the 43 characters libcurl compares */
+	{
+		static const char *const forms[] = {
+			"SHA256:" FP, FP, FP "=", "SHA256:" FP "=", "sha256:" FP
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
+			char *line = xasprintf("  ssh_host_key_sha256 = \"%s\";\n", forms[i]);
+
+			text = sftp_with(line, NULL);
+			c = load_sup("acme", text, 0644);
+			ok(c != NULL, "fingerprint \"%s\" accepted", forms[i]);
+			if (c)
+				is_str(c->suppliers[0].source.ssh_host_key_sha256, FP,
+				       "  kept without prefix and padding");
+			else
+				printf("# %s\n", E.msg);
+			conf_free(c);
+			free(text);
+			free(line);
+		}
+	}
+
+	/* known_hosts paths: relative to the supplier file, ~/ the home, absolute */
+	setenv("HOME", home, 1);
+	text = sftp_with("  ssh_known_hosts = \"keys/known_hosts\";\n", NULL);
+	c = load_sup("acme", text, 0644);
+	ok(c != NULL, "relative ssh_known_hosts loads (the file need not exist yet)");
+	if (c) {
+		s = &c->suppliers[0];
+		want = xasprintf("%s/case-%d/suppliers.d/keys/known_hosts", tmp_root, case_no);
+		is_str(s->source.ssh_known_hosts, want, "  relative to the supplier file's directory");
+		free(want);
+		ok(!s->source.ssh_host_key_sha256, "  no fingerprint");
+	} else {
+		printf("# %s\n", E.msg);
+	}
+	conf_free(c);
+	free(text);
+	text = sftp_with("  ssh_known_hosts = \"~/.ssh/known_hosts_supplier\";\n", NULL);
+	c = load_sup("acme", text, 0644);
+	want = xasprintf("%s/.ssh/known_hosts_supplier", home);
+	ok(c && str_eq(c->suppliers[0].source.ssh_known_hosts, want), "~/ is the home directory");
+	free(want);
+	conf_free(c);
+	free(text);
+	text = sftp_with("  ssh_known_hosts = \"/etc/dropstock/known_hosts\";\n"
+	                 "  ssh_host_key_sha256 = \"SHA256:" FP "\";\n", NULL);
+	c = load_sup("acme", text, 0644);
+	ok(c && str_eq(c->suppliers[0].source.ssh_known_hosts, "/etc/dropstock/known_hosts") &&
+	   str_eq(c->suppliers[0].source.ssh_host_key_sha256, FP),
+	   "absolute path kept; both options together load");
+	conf_free(c);
+	free(text);
+	if (old_home)
+		setenv("HOME", old_home, 1);
+	else
+		unsetenv("HOME");
+
+	/* a delta group takes both from the source, or gives its own */
+	text = sftp_with("  ssh_known_hosts = \"/k/hosts\";\n  ssh_host_key_sha256 = \"" FP "\";\n",
+	                 "delta = {\n  url = \"sftp://sftp.example.com/~/changes.csv\";\n};\n");
+	c = load_sup("acme", text, 0644);
+	ok(c && str_eq(c->suppliers[0].delta.source.ssh_known_hosts, "/k/hosts") &&
+	   str_eq(c->suppliers[0].delta.source.ssh_host_key_sha256, FP),
+	   "delta takes both from the source");
+	if (c)
+		ok(c->suppliers[0].delta.source.ssh_known_hosts !=
+		   c->suppliers[0].source.ssh_known_hosts, "  copied, not shared");
+	conf_free(c);
+	free(text);
+	text = sftp_with("  ssh_host_key_sha256 = \"" FP "\";\n",
+	                 "delta = {\n  url = \"sftp://other.example.com:2222/changes.csv\";\n"
+	                 "  ssh_known_hosts = \"/k/other\";\n};\n");
+	c = load_sup("acme", text, 0644);
+	ok(c && str_eq(c->suppliers[0].delta.source.ssh_known_hosts, "/k/other") &&
+	   !c->suppliers[0].delta.source.ssh_host_key_sha256 &&
+	   str_eq(c->suppliers[0].source.ssh_host_key_sha256, FP),
+	   "a delta giving one of them takes neither from the source");
+	conf_free(c);
+	free(text);
+	text = sftp_with("  ssh_host_key_sha256 = \"" FP "\";\n",
+	                 "delta = {\n  url = \"https://api.example.com/changes\";\n"
+	                 "  format = \"json\";\n  map = { sku = \"a\"; stock = \"b\"; };\n};\n");
+	c = load_sup("acme", text, 0644);
+	ok(c != NULL, "an https delta may inherit the sftp source's settings");
+	conf_free(c);
+	free(text);
+
+	/* errors, each naming file, line and option */
+	text = sftp_with("  ssh_host_key_sha256 = \"SHA256:" FP "x\";\n", NULL);
+	expect_err("fingerprint too long", text, 0644, "acme.conf:4: source.ssh_host_key_sha256",
+	           "ssh-keygen -lf", "43 base64", FP "x", NULL);
+	free(text);
+	text = sftp_with("  ssh_host_key_sha256 = \"SHA256:abc\";\n", NULL);
+	expect_err("fingerprint too short", text, 0644, "acme.conf:4: source.ssh_host_key_sha256",
+	           "got \"SHA256:abc\"", NULL);
+	free(text);
+	text = sftp_with("  ssh_host_key_sha256 = \"SHA256:c02WdZyO+2A6aedk9YWJZDTiLsPJw+jEWoWcqs9QApN\";\n",
+	                 NULL);
+	expect_err("fingerprint with stray trailing bits (not 32 bytes)", text, 0644,
+	           "acme.conf:4: source.ssh_host_key_sha256", "43 base64", NULL);
+	free(text);
+	text = sftp_with("  ssh_host_key_sha256 = \"SHA256:c02WdZyO-2A6aedk9YWJZDTiLsPJw_jEWoWcqs9QApM\";\n",
+	                 NULL);
+	expect_err("fingerprint in another alphabet", text, 0644,
+	           "acme.conf:4: source.ssh_host_key_sha256", NULL);
+	free(text);
+	text = sftp_with("  ssh_host_key_sha256 = \"" FP "==\";\n", NULL);
+	expect_err("fingerprint with too much padding", text, 0644,
+	           "acme.conf:4: source.ssh_host_key_sha256", NULL);
+	free(text);
+	text = sftp_with("  ssh_host_key_sha256 = \" SHA256:" FP "\";\n", NULL);
+	expect_err("fingerprint with a blank", text, 0644, "acme.conf:4: source.ssh_host_key_sha256",
+	           NULL);
+	free(text);
+	text = sftp_with("  ssh_host_key_sha256 = \"256 SHA256:" FP " root@host (ED25519)\";\n", NULL);
+	expect_err("a whole ssh-keygen line", text, 0644, "acme.conf:4: source.ssh_host_key_sha256",
+	           NULL);
+	free(text);
+	text = sftp_with("  ssh_host_key_sha256 = \"MD5:90:0e:67:c2:98:93:1a:8a:84:89:0d:21:4c:74:dc:d8\";\n",
+	                 NULL);
+	expect_err("an MD5 fingerprint", text, 0644, "acme.conf:4: source.ssh_host_key_sha256",
+	           "is an MD5 fingerprint", "SHA-256", NULL);
+	is_str(E.option, "source.ssh_host_key_sha256", "  the error names the option for a form");
+	free(text);
+	text = sftp_with("  ssh_host_key_sha256 = \"\";\n", NULL);
+	expect_err("empty fingerprint", text, 0644, "acme.conf:4: source.ssh_host_key_sha256",
+	           "must not be empty", NULL);
+	free(text);
+	text = sftp_with("  ssh_host_key_sha256 = 42;\n", NULL);
+	expect_err("fingerprint not a string", text, 0644, "acme.conf:4: source.ssh_host_key_sha256",
+	           "a string", NULL);
+	free(text);
+	text = sftp_with("  ssh_known_hosts = \"\";\n", NULL);
+	expect_err("empty known_hosts path", text, 0644, "acme.conf:4: source.ssh_known_hosts",
+	           "must not be empty", NULL);
+	free(text);
+	text = sftp_with("  ssh_known_hosts = \"a\\tb\";\n", NULL);
+	expect_err("known_hosts path with a tab", text, 0644, "acme.conf:4: source.ssh_known_hosts",
+	           "control character", NULL);
+	free(text);
+	text = sftp_with("  ssh_known_hosts = true;\n", NULL);
+	expect_err("known_hosts not a string", text, 0644, "acme.conf:4: source.ssh_known_hosts",
+	           "a string", NULL);
+	free(text);
+	expect_err_sub("fingerprint on an https source", "  format = \"json\";\n",
+	               "  format = \"json\";\n  ssh_host_key_sha256 = \"" FP "\";\n",
+	               "acme.conf:5: source.ssh_host_key_sha256", "only used with sftp://",
+	               "https", NULL);
+	expect_err_sub("known_hosts on an https source", "  format = \"json\";\n",
+	               "  format = \"json\";\n  ssh_known_hosts = \"/k\";\n",
+	               "acme.conf:5: source.ssh_known_hosts", "only used with sftp://", NULL);
+	text = sftp_with("", "delta = {\n  url = \"sftp://sftp.example.com/~/changes.csv\";\n"
+	                 "  ssh_host_key_sha256 = \"SHA256:nope\";\n};\n");
+	expect_err("bad fingerprint in a delta", text, 0644, "acme.conf:9: delta.ssh_host_key_sha256",
+	           NULL);
+	free(text);
+	text = sftp_with("  ssh_host_key_sah256 = \"" FP "\";\n", NULL);
+	expect_err("misspelt option", text, 0644, "acme.conf:4: source.ssh_host_key_sah256",
+	           "did you mean 'ssh_host_key_sha256'", NULL);
+	free(text);
+
+	free(home);
+	free(old_home);
+}
+
 static void test_check(void)
 {
 	struct supplier_conf *s;
@@ -2379,6 +2577,7 @@ int main(void)
 	test_secrets();
 	test_include();
 	test_delta();
+	test_ssh();
 	test_check();
 	test_webhook();
 	test_service();

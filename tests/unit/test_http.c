@@ -1,10 +1,13 @@
 /* test_http.c - src/feed/http against the mock supplier (tests/mock). */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <zlib.h>
@@ -1055,19 +1058,197 @@ static void test_post_ex(void)
 	buf_free(&out);
 }
 
+/* ---- sftp: the server's host key is always checked ---- */
+
+/* One GET that must fail with a configuration error before any connection. */
+static void sftp_refused(struct http_client *hc, const char *url, const char *what,
+                         const char *needle1, const char *needle2)
+{
+	struct collect col = { BUF_INIT, 0, 0 };
+	struct http_result res = { 0 };
+	struct error err = { 0 };
+	int64_t t0 = time_mono_ms();
+
+	ok(get(hc, url, &col, &res, &err) != 0, "%s: refused", what);
+	is_int(err.kind, ERRK_CONFIG, "%s: a configuration error (exit status 3)", what);
+	is_int(res.attempts, 0, "%s: no attempt made", what);
+	is_int(res.connects, 0, "%s: no connection opened", what);
+	is_int(col.begins, 0, "%s: nothing delivered", what);
+	ok(time_mono_ms() - t0 < 1000, "%s: at once, no retries", what);
+	if (needle1)
+		like(err.msg, needle1, "%s: message names %s (%s)", what, needle1, err.msg);
+	if (needle2)
+		like(err.msg, needle2, "%s: message names %s", what, needle2);
+	buf_free(&col.body);
+	http_result_clear(&res);
+}
+
+/* One GET that passes the host key set-up and fails to connect (nothing
+ * listens on port 1): the check did not stand in the way. */
+static void sftp_tries(struct http_client *hc, const char *url, const char *what)
+{
+	struct collect col = { BUF_INIT, 0, 0 };
+	struct http_result res = { 0 };
+	struct error err = { 0 };
+
+	ok(get(hc, url, &col, &res, &err) != 0, "%s: fails (nothing listens)", what);
+	is_int(err.kind, ERRK_TRANSIENT, "%s: as a connection failure, not a configuration "
+	       "error (%s)", what, err.msg);
+	ok(res.attempts >= 1, "%s: an attempt was made", what);
+	buf_free(&col.body);
+	http_result_clear(&res);
+}
+
+static void test_sftp_host_keys(void)
+{
+	const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+	const char *lib = vi->libssh_version;
+	char *old_home = xstrdup(getenv("HOME")), *home = tmp_path("home");
+	char *missing = tmp_path("no-such-known_hosts"), *kh = tmp_path("known_hosts");
+	char *home_ssh, *home_kh, *msg;
+	bool have_sftp = false;
+	struct supplier_conf sup;
+	struct http_client *hc;
+
+	for (const char *const *p = vi->protocols; p && *p; p++)
+		have_sftp = have_sftp || strcmp(*p, "sftp") == 0;
+	if (!have_sftp || !lib) {
+		printf("# this libcurl has no sftp: skipping the host key tests\n");
+		goto out;
+	}
+	mkdir(home, 0700);
+	setenv("HOME", home, 1);      /* empty: no ~/.ssh/known_hosts */
+	tmp_write_text("known_hosts", "");
+
+	/* no way to check the host key: refused before connecting */
+	sup_init(&sup);
+	sup.source.url = (char *)"sftp://127.0.0.1:1/outgoing/stock.csv";
+	hc = http_client_new(&sup, NULL);
+	sftp_refused(hc, "sftp://127.0.0.1:1/outgoing/stock.csv", "no host key settings",
+	             "the server's host key cannot be checked", "source.ssh_host_key_sha256");
+	sftp_refused(hc, "sftp://127.0.0.1:1/outgoing/stock.csv", "no host key settings again",
+	             "GET sftp://127.0.0.1:1/outgoing/stock.csv: ", "source.ssh_known_hosts");
+	sftp_refused(hc, "SFTP://127.0.0.1:1/x.csv", "upper-case scheme", "cannot be checked",
+	             NULL);
+	sftp_refused(hc, "sftp://shop:s3cret@127.0.0.1:1/x.csv", "password in the URL",
+	             "sftp://shop:***@127.0.0.1:1/x.csv", NULL);
+	{
+		struct collect col = { BUF_INIT, 0, 0 };
+		struct http_result res = { 0 };
+		struct error err = { 0 };
+
+		get(hc, "sftp://shop:s3cret@127.0.0.1:1/x.csv", &col, &res, &err);
+		ok(strstr(err.msg, "s3cret") == NULL, "  the password is not in the message");
+		is_str(err.option, "source.ssh_host_key_sha256", "  the error names the option");
+		buf_free(&col.body);
+		http_result_clear(&res);
+	}
+	http_client_free(hc);
+	sup.file = (char *)"suppliers.d/test.conf";
+	hc = http_client_new(&sup, NULL);
+	sftp_refused(hc, "sftp://127.0.0.1:1/outgoing/stock.csv", "with the supplier file known",
+	             "or source.ssh_known_hosts in suppliers.d/test.conf", NULL);
+	http_client_free(hc);
+
+	/* ssh_known_hosts names a file that is not there, or a directory */
+	sup.source.ssh_known_hosts = missing;
+	hc = http_client_new(&sup, NULL);
+	msg = xasprintf("known_hosts file %s (source.ssh_known_hosts in suppliers.d/test.conf) "
+	                "cannot be read", missing);
+	sftp_refused(hc, "sftp://127.0.0.1:1/outgoing/stock.csv", "missing known_hosts file", msg,
+	             strerror(ENOENT));
+	free(msg);
+	http_client_free(hc);
+	sup.source.ssh_known_hosts = home;
+	hc = http_client_new(&sup, NULL);
+	sftp_refused(hc, "sftp://127.0.0.1:1/outgoing/stock.csv", "known_hosts is a directory",
+	             home, strerror(EISDIR));
+	http_client_free(hc);
+
+	/* with a usable setting the request goes ahead (and meets a closed port) */
+	sup.retries = 0;
+	sup.source.ssh_known_hosts = kh;
+	hc = http_client_new(&sup, NULL);
+	sftp_tries(hc, "sftp://127.0.0.1:1/outgoing/stock.csv", "ssh_known_hosts given");
+	/* other protocols do not care */
+	{
+		struct collect col = { BUF_INIT, 0, 0 };
+		struct http_result res = { 0 };
+		struct error err = { 0 };
+		char *url = xasprintf("file://%s/known_hosts", tmpdir);
+
+		ok(get(hc, url, &col, &res, &err) == 0, "a file:// URL on the same client reads (%s)",
+		   err.msg);
+		free(url);
+		buf_free(&col.body);
+		http_result_clear(&res);
+	}
+	http_client_free(hc);
+	sup.source.ssh_known_hosts = NULL;
+	sup.source.ssh_host_key_sha256 = (char *)"c02WdZyO+2A6aedk9YWJZDTiLsPJw+jEWoWcqs9QApM";
+	hc = http_client_new(&sup, NULL);
+	if (strncmp(lib, "libssh2/", 8) == 0)
+		sftp_tries(hc, "sftp://127.0.0.1:1/outgoing/stock.csv", "ssh_host_key_sha256 given");
+	else
+		sftp_refused(hc, "sftp://127.0.0.1:1/outgoing/stock.csv",
+		             "ssh_host_key_sha256 with an SSH library other than libssh2",
+		             "cannot check a SHA-256 host key fingerprint", NULL);
+	http_client_free(hc);
+
+	/* ~/.ssh/known_hosts, when it exists, for interactive use */
+	sup.source.ssh_host_key_sha256 = NULL;
+	home_ssh = tmp_path("home/.ssh");
+	home_kh = tmp_path("home/.ssh/known_hosts");
+	mkdir(home_ssh, 0700);
+	tmp_write_text("home/.ssh/known_hosts", "");
+	hc = http_client_new(&sup, NULL);
+	sftp_tries(hc, "sftp://127.0.0.1:1/outgoing/stock.csv", "~/.ssh/known_hosts exists");
+	http_client_free(hc);
+	unlink(home_kh);
+	rmdir(home_ssh);
+	free(home_ssh);
+	free(home_kh);
+
+	/* a delta source on another server uses its own settings */
+	sup.source.ssh_known_hosts = kh;
+	sup.has_delta = true;
+	sup.delta.source.url = (char *)"sftp://127.0.0.1:2/changes.csv";
+	sup.delta.source.ssh_known_hosts = missing;
+	hc = http_client_new(&sup, NULL);
+	sftp_tries(hc, "sftp://127.0.0.1:1/outgoing/stock.csv", "source server: source settings");
+	sftp_refused(hc, "sftp://127.0.0.1:2/changes.csv?updated_since=x",
+	             "delta server: delta settings", missing, "(delta.ssh_known_hosts in");
+	http_client_free(hc);
+	sup.has_delta = false;
+	memset(&sup.delta, 0, sizeof(sup.delta));
+
+out:
+	if (old_home)
+		setenv("HOME", old_home, 1);
+	else
+		unsetenv("HOME");
+	free(old_home);
+	rmdir(home);
+	free(home);
+	free(missing);
+	free(kh);
+}
+
 int main(void)
 {
 	setenv("NO_PROXY", "127.0.0.1,localhost", 1);
 	setenv("no_proxy", "127.0.0.1,localhost", 1);
 	http_global_init();
 	test_url_helpers();
+	tmpdir = tmp_make("test_http");
+	test_sftp_host_keys();
 
 	if (!mock_bin()) {
 		printf("# MOCK_SUPPLIER not set or not executable: skipping the server tests\n");
+		tmp_remove();
 		http_global_cleanup();
 		return tap_done();
 	}
-	tmpdir = tmp_make("test_http");
 
 	test_basic();
 	test_auth();
