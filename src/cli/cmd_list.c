@@ -478,13 +478,13 @@ static int sup_cb(void *ud, const struct report_supplier *s)
 		active = s->active ? _("yes") : _("no");
 	if (s->last_full_at > 0)
 		snprintf(full, sizeof(full), "%s %s", cli_fmt_when(s->last_full_at, o->now, false, when),
-		         s->last_full_status ? s->last_full_status : "");
+		         s->last_full_status ? state_label(s->last_full_status) : "");
 	else
 		/* TRANSLATORS: in the last-sync columns: never synced */
 		snprintf(full, sizeof(full), "%s", _("never"));
 	if (s->last_delta_at > 0)
 		snprintf(delta, sizeof(delta), "%s %s", cli_fmt_when(s->last_delta_at, o->now, false, when),
-		         s->last_delta_status ? s->last_delta_status : "");
+		         s->last_delta_status ? state_label(s->last_delta_status) : "");
 	else
 		snprintf(delta, sizeof(delta), "%s", _("never"));
 	if (s->running_run_id) {
@@ -619,9 +619,9 @@ static int runs_cb(void *ud, const struct report_run *r)
 	if (r->dry_run)
 		/* TRANSLATORS: the STATUS column of a dry run; %s is the status as
 		   stored ("succeeded") */
-		snprintf(status, sizeof(status), _("%s (dry run)"), r->status);
+		snprintf(status, sizeof(status), _("%s (dry run)"), state_label(r->status));
 	else
-		snprintf(status, sizeof(status), "%s", r->status);
+		snprintf(status, sizeof(status), "%s", state_label(r->status));
 	if (r->started_at <= 0)
 		snprintf(dur, sizeof(dur), "-");
 	else if (r->finished_at > 0)
@@ -636,7 +636,8 @@ static int runs_cb(void *ud, const struct report_run *r)
 		snprintf(items, sizeof(items), "%s", fmt_int(r->done));
 	else
 		snprintf(items, sizeof(items), "%s", fmt_int(r->seen));
-	table_row(&o->t, fmt_i64(r->id, id), r->supplier, r->kind, r->trigger, status,
+	table_row(&o->t, fmt_i64(r->id, id), r->supplier, state_label(r->kind),
+	          state_label(r->trigger), status,
 	          cli_fmt_when(r->started_at, o->now, false, started), dur, items,
 	          fmt_int(r->changed), fmt_int(r->unknown), fmt_int(r->invalid), error);
 	free(error);
@@ -762,7 +763,7 @@ static int hist_cb(void *ud, const struct report_history_row *r)
 		snprintf(run, sizeof(run), "-");
 	table_row(&o->t, cli_fmt_when(r->recorded_at, o->now, false, when),
 	          r->supplier ? r->supplier : "-", r->supplier_sku ? r->supplier_sku : "-",
-	          r->product_sku ? r->product_sku : "-", change, r->source, run);
+	          r->product_sku ? r->product_sku : "-", change, state_label(r->source), run);
 	return 0;
 }
 

@@ -937,10 +937,10 @@ static void det_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 	y++;
 	wattron(w, A_BOLD);
 	/* TRANSLATORS: column headings of a supplier's runs, upper case, in
-	   columns of 7, 5, 8, 11, 9, 8 and 8: STARTED is how long ago, SEEN the
+	   columns of 6, 6, 8, 11, 9, 8 and 8: STARTED is how long ago, SEEN the
 	   items read, CHANGED the stock figures changed */
-	snprintf(buf, sizeof(buf), "%s %s %s %s %s %s %s  %s", fmt_col(_("RUN"), -7),
-	         fmt_col(_("KIND"), 5), fmt_col(_("TRIGGER"), 8), fmt_col(_("STATUS"), 11),
+	snprintf(buf, sizeof(buf), "%s %s %s %s %s %s %s  %s", fmt_col(_("RUN"), -6),
+	         fmt_col(_("KIND"), 6), fmt_col(_("TRIGGER"), 8), fmt_col(_("STATUS"), 11),
 	         fmt_col(_("STARTED"), 9), fmt_col(_("SEEN"), -8), fmt_col(_("CHANGED"), -8),
 	         _("ERROR"));
 	tui_put(w, y++, 0, cols, buf);
@@ -953,8 +953,8 @@ static void det_draw(struct tui *t, void *p, WINDOW *w, int rows, int cols)
 			time_format_age(time_now_ms() - d->started_at, a);
 		else
 			snprintf(a, sizeof(a), "-");
-		snprintf(buf, sizeof(buf), "%7lld %s %s %s %s %s %s  %s", (long long)d->id,
-		         fmt_col(state_label(d->kind), 5), fmt_col(state_label(d->trigger), 8),
+		snprintf(buf, sizeof(buf), "%6lld %s %s %s %s %s %s  %s", (long long)d->id,
+		         fmt_col(state_label(d->kind), 6), fmt_col(state_label(d->trigger), 8),
 		         fmt_col(state_label(d->status), 11), fmt_col(a, 9),
 		         fmt_col(fmt_int(d->seen), -8), fmt_col(fmt_int(d->changed), -8),
 		         d->error ? d->error : "");
