@@ -902,6 +902,14 @@ static int fetch_all(struct sync_state *st, struct http_client *http, struct err
 		if (http_get(http, url, &sink, &res, err) != 0 ||
 		    feed_parser_finish(st->parser, &meta, err) != 0 ||
 		    apply_batch(st, err) != 0) {
+			/* stopped in the middle of a transfer: say why, as between pages */
+			if (err->kind == ERRK_INTERRUPTED && stop_requested(st)) {
+				stop_error(st, err);
+				err_prefix(err, _("page %d"), st->page);
+				http_result_clear(&res);
+				feed_page_meta_clear(&meta);
+				goto out;
+			}
 			/* http errors already name the URL ("GET URL: ..."); parse and
 			 * apply errors get it here */
 			masked = http_url_mask(url, st->sup->auth.kind == AUTH_QUERY ?
