@@ -1,6 +1,7 @@
 #!/bin/sh
 # The manual pages render without a single groff warning, and dropstock(1)
-# documents every command, every long option and every exit status that
+# documents every command, every long option, every exit status and every
+# environment variable that
 # the program itself knows about.
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -79,5 +80,16 @@ while read -r code; do
 	grep -q -x -e "\.B $code" "$T/exit-section" || missing="$missing $code"
 done < "$T/codes"
 [ -z "$missing" ] || ds_fail "EXIT STATUS of dropstock.1 lacks:$missing"
+
+# 5. Every environment variable the code reads is under ENVIRONMENT.
+grep -rhoE 'getenv\("[A-Z_]+"\)' "$top_srcdir/src" | sed 's/getenv("\(.*\)")/\1/' |
+	sort -u > "$T/vars"
+[ -s "$T/vars" ] || ds_fail "no getenv() found in src/"
+awk '/^\.SH / { on = ($0 ~ /ENVIRONMENT/) } on' "$T/page" > "$T/env-section"
+missing=""
+while read -r var; do
+	grep -q -w -e "$var" "$T/env-section" || missing="$missing $var"
+done < "$T/vars"
+[ -z "$missing" ] || ds_fail "ENVIRONMENT of dropstock.1 lacks:$missing"
 
 exit 0
