@@ -132,9 +132,10 @@ static void run_now_usage(FILE *out)
 
 /* No daemon: the run happens here, as `dropstock sync --supplier SLUG`. */
 static int run_now_foreground(struct cli *cli, struct db *db, const struct conf *conf,
-                              const struct supplier_conf *s, enum sync_kind kind)
+                              const struct supplier_conf *s, enum sync_kind kind,
+                              const char *trigger)
 {
-	struct sync_opts so = { .kind = kind, .trigger = "manual", .stop = &run_now_stop };
+	struct sync_opts so = { .kind = kind, .trigger = trigger, .stop = &run_now_stop };
 	struct sync_report rep;
 	struct sigaction sa;
 
@@ -169,10 +170,14 @@ int cmd_run_now(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "full", no_argument, NULL, 'F' },
 		{ "delta", no_argument, NULL, 'D' },
+		/* not in --help: the console starts its syncs with
+		 * --trigger=console, so they are recorded as its own */
+		{ "trigger", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum sync_kind kind = SYNC_FULL;
+	const char *trigger = "manual";
 	const struct supplier_conf *s;
 	struct error err = { 0 };
 	int64_t supplier_id = 0, run_id = 0;
@@ -188,6 +193,14 @@ int cmd_run_now(struct cli *cli, int argc, char **argv)
 			break;
 		case 'D':
 			kind = SYNC_DELTA;
+			break;
+		case 'T':
+			if (!str_eq(optarg, "manual") && !str_eq(optarg, "console")) {
+				cli_error(_("run-now: --trigger takes manual or console, not \"%s\""),
+				          optarg);
+				return EXIT_USAGE;
+			}
+			trigger = optarg;
 			break;
 		case 'h':
 			run_now_usage(stdout);
@@ -218,13 +231,13 @@ int cmd_run_now(struct cli *cli, int argc, char **argv)
 	if (!(db = cli_db(cli)))
 		return EXIT_FAILURE_;
 	if (!daemon_is_running(conf->db_path, &pid))
-		return run_now_foreground(cli, db, conf, s, kind);
+		return run_now_foreground(cli, db, conf, s, kind, trigger);
 
 	if (suppliers_find(db, s->slug, &supplier_id, &err) != 1) {
 		cli_error("%s", err.kind ? err.msg : _("the supplier is not in the database"));
 		return EXIT_FAILURE_;
 	}
-	rc = jobs_enqueue(db, supplier_id, kind, "manual", 0, &run_id, &err);
+	rc = jobs_enqueue(db, supplier_id, kind, trigger, 0, &run_id, &err);
 	switch (rc) {
 	case ENQUEUE_ADDED:
 	case ENQUEUE_REPLACED:

@@ -1173,7 +1173,8 @@ bool tui_confirm(struct tui *t, const char *question)
 
 int tui_spawn_sync(struct tui *t, const char *slug, bool delta, struct error *err)
 {
-	const char *args[4] = { "run-now", slug, delta ? "--delta" : NULL, NULL };
+	const char *args[5] = { "run-now", "--trigger=console", slug, delta ? "--delta" : NULL,
+	                        NULL };
 
 	/* with a daemon running, the run is queued for it under our name */
 	tui_check_daemon(t, true);

@@ -93,6 +93,8 @@ grep -q "$(printf '\342\226\210')" "$T/progress.txt" || {
 tui_wait_for -T 30 "succeeded"
 tui_wait_for "no sync is running or queued"
 tui_sql_wait "SELECT status, seen FROM sync_runs ORDER BY id DESC LIMIT 1" "succeeded|$N"
+# no daemon: the run went in a process of its own, recorded as the console's
+tui_sql_wait "SELECT \"trigger\" FROM sync_runs ORDER BY id DESC LIMIT 1" console
 # the run's details
 tui_keys Enter
 tui_wait_for "Run 1: full sync of acme"
@@ -301,10 +303,12 @@ DS_PIDS="$DS_PIDS $!"
 tui_start -s dm
 tui_wait_for -s dm "acme"
 tui_wait_for -s dm "daemon: running"
+last=$(ds_sql "SELECT max(id) FROM sync_runs")
 tui_keys -s dm f
 tui_wait_for -s dm "full sync of acme started"
-tui_sql_wait "SELECT count(*) FROM sync_runs WHERE \"trigger\" = 'console'" 1
-tui_sql_wait "SELECT status FROM sync_runs WHERE \"trigger\" = 'console'" succeeded 30
+tui_sql_wait "SELECT count(*) FROM sync_runs WHERE id > $last AND \"trigger\" = 'console'" 1
+tui_sql_wait "SELECT status FROM sync_runs WHERE id > $last AND \"trigger\" = 'console'" \
+	succeeded 30
 tui_keys -s dm 2
 tui_wait_for -s dm "console  succeeded"
 tui_quit -s dm
