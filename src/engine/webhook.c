@@ -276,6 +276,15 @@ int webhook_ingest(struct db *db, const struct conf *c, const struct supplier_co
 		return wh_fail(out, 401, err.msg);
 	}
 
+	/* a supplier turned off applies nothing; 503 asks it to send again
+	 * later, when it may be on again */
+	if (!s->active) {
+		err_set(&err, ERRK_TRANSIENT,
+		        _("supplier %s is turned off (active = false in its file); nothing applied"),
+		        s->slug);
+		return wh_fail(out, 503, err.msg);
+	}
+
 	/* 3. JSON syntax */
 	root = json_loadb(body, len, 0, &jerr);
 	if (!root) {

@@ -60,6 +60,16 @@ ds_supplier nohook <<EOC
 slug = "nohook";
 $feed
 EOC
+ds_supplier off <<EOC
+slug = "off";
+active = false;
+$feed
+webhook = {
+	scheme = "github";
+	secret = "off-secret";
+	map = { items = "items"; sku = "sku"; stock = "stock"; };
+};
+EOC
 
 cat > "$T/links.csv" <<'EOF'
 product_sku,product_name,supplier_slug,supplier_sku
@@ -68,6 +78,7 @@ P-GH2,Two,gh,G-2
 P-ROT,Rotated,rot,R-1
 P-STD,Standard,std,S-1
 P-SMALL,Small,small,M-1
+P-OFF,Off,off,O-1
 EOF
 ds link import "$T/links.csv"
 ds_expect_rc 0 "link import"
@@ -122,6 +133,16 @@ link_stock() { # SUPPLIER-SKU
 }
 
 serve_start
+
+# ---- a supplier turned off (active = false): signed pushes are not
+# applied, and 503 makes the supplier retry them later ----
+body "$T/off1" '{"items":[{"sku":"O-1","stock":7}]}'
+post off "$T/off1" -H "X-Hub-Signature-256: sha256=$(hexsig wrong "$T/off1")"
+expect_code 401 "a turned-off supplier still checks signatures first"
+post off "$T/off1" -H "X-Hub-Signature-256: sha256=$(hexsig off-secret "$T/off1")"
+expect_code 503 "a turned-off supplier"
+ds_expect_grep "turned off" "$T/body" "says the supplier is turned off"
+ds_expect_eq "$(link_stock O-1)" null "nothing applied for a turned-off supplier"
 
 # ---- GitHub's documented test vector ----
 # The signature is right, so the body is parsed, and "Hello, World!" is no
