@@ -27,6 +27,37 @@ const char *obs_source_name(enum obs_source s)
 
 #define MAX64(a, b) ((a) > (b) ? (a) : (b))
 
+/* The ISO form of the last event time formatted: the items of one page
+ * mostly share their observation time, so a batch formats it once. */
+struct iso_cache {
+	bool valid;
+	int64_t at;
+	char iso[32];
+};
+
+/* Whose error a pending write's failure is, for its prefix. */
+enum pend_who {
+	WHO_ITEM,        /* an observation of engine_apply: where() */
+	WHO_ZEROING,     /* engine_zero_links */
+	WHO_SETTING,     /* engine_set_links(_if) */
+};
+
+/* A change's stock_log row and outbox event, written at the end of the batch
+ * (or every PENDING_MAX changes, or before the batch reads stock_log) with
+ * several rows to a statement.  Strings are offsets into batch.strs. */
+struct pending {
+	struct stocklog_entry log;   /* supplier_sku filled in at the flush */
+	size_t sku;
+	size_t product_sku;
+	size_t payload;              /* NO_EVENT: the product did not change */
+	const char *kind;
+	int64_t event_at;
+	int64_t position;            /* the observation's, for WHO_ITEM */
+	enum pend_who who;
+};
+#define NO_EVENT ((size_t)-1)
+#define PENDING_MAX 1024
+
 /* State for one call. */
 struct batch {
 	struct apply_ctx *ctx;
@@ -34,6 +65,13 @@ struct batch {
 	const char *source;
 	int64_t now;
 	struct apply_counts c;
+	struct iso_cache iso;
+	struct pending *pend;
+	size_t npend, cappend;
+	struct buf strs;             /* the pending writes' strings, NUL-separated */
+	struct stocklog_entry *logs; /* flush scratch */
+	struct outbox_entry *events;
+	size_t *event_of;            /* events[j] belongs to pend[event_of[j]] */
 	char product_sku[1024];
 };
 
@@ -116,52 +154,193 @@ static void json_put_string(struct buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
+/* Appends v in decimal (buf_printf's vfprintf is a visible cost per event). */
+static void buf_put_i64(struct buf *b, int64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		d[--i] = '-';
+	buf_append(b, d + i, sizeof(d) - i);
+}
+
+/* The outbox kind of a product going from prev to stock (not equal). */
+static const char *event_kind(int64_t prev, int64_t stock)
+{
+	if (prev == 0 && stock > 0)
+		return "back_in_stock";
+	if (prev > 0 && stock == 0)
+		return "out_of_stock";
+	return "stock_changed";
+}
+
+/* Appends an event's JSON payload to b, the time's ISO form taken from ic
+ * when it holds the same instant. */
+static void event_payload(struct buf *b, const char *kind, const char *product_sku,
+                          int64_t prev, int64_t stock, const char *supplier_slug,
+                          const char *supplier_sku, const char *source, int64_t at,
+                          struct iso_cache *ic)
+{
+	if (!ic->valid || ic->at != at) {
+		time_format_iso(at, ic->iso);
+		ic->at = at;
+		ic->valid = true;
+	}
+	/* written by hand rather than through Jansson: this runs once per
+	 * changed product on the hot path, and the shape is fixed */
+	buf_puts(b, "{\"event\":\"");
+	buf_puts(b, kind);
+	buf_puts(b, "\",\"product_sku\":");
+	json_put_string(b, product_sku);
+	buf_puts(b, ",\"stock\":");
+	buf_put_i64(b, stock);
+	buf_puts(b, ",\"previous_stock\":");
+	buf_put_i64(b, prev);
+	buf_puts(b, ",\"supplier\":");
+	json_put_string(b, supplier_slug);
+	buf_puts(b, ",\"supplier_sku\":");
+	json_put_string(b, supplier_sku);
+	buf_puts(b, ",\"source\":");
+	json_put_string(b, source);
+	buf_puts(b, ",\"at\":\"");
+	buf_puts(b, ic->iso);
+	buf_puts(b, "\"}");
+}
+
+/* The prefix of an outbox event's error. */
+static void event_where(struct error *err, const char *product_sku, const char *kind)
+{
+	/* TRANSLATORS: prefixes an error: "product P-1: back_in_stock event:
+	   ..."; the second %s is the event kind as sent to the store */
+	err_prefix(err, _("product %s: %s event"), product_sku ? product_sku : "?", kind);
+}
+
 int engine_product_event(struct db *db, int64_t product_id, const char *product_sku,
                          int64_t prev, int64_t stock, const char *supplier_slug,
                          const char *supplier_sku, const char *source, int64_t at,
                          int64_t created_at, struct error *err)
 {
+	struct iso_cache ic = { 0 };
 	struct buf b = BUF_INIT;
 	const char *kind;
-	char iso[32];
 	int rc;
 
 	if (prev == stock)
 		return 0;
-	if (prev == 0 && stock > 0)
-		kind = "back_in_stock";
-	else if (prev > 0 && stock == 0)
-		kind = "out_of_stock";
-	else
-		kind = "stock_changed";
-	/* written by hand rather than through Jansson: this runs once per
-	 * changed product on the hot path, and the shape is fixed */
-	buf_printf(&b, "{\"event\":\"%s\",\"product_sku\":", kind);
-	json_put_string(&b, product_sku);
-	buf_printf(&b, ",\"stock\":%lld,\"previous_stock\":%lld,\"supplier\":", (long long)stock,
-	           (long long)prev);
-	json_put_string(&b, supplier_slug);
-	buf_puts(&b, ",\"supplier_sku\":");
-	json_put_string(&b, supplier_sku);
-	buf_puts(&b, ",\"source\":");
-	json_put_string(&b, source);
-	buf_printf(&b, ",\"at\":\"%s\"}", time_format_iso(at, iso));
+	kind = event_kind(prev, stock);
+	event_payload(&b, kind, product_sku, prev, stock, supplier_slug, supplier_sku, source, at,
+	              &ic);
 	rc = outbox_add(db, kind, product_id, buf_str(&b), created_at ? created_at : at, err);
 	buf_free(&b);
 	if (rc < 0)
-		/* TRANSLATORS: prefixes an error: "product P-1: back_in_stock event:
-		   ..."; the second %s is the event kind as sent to the store */
-		err_prefix(err, _("product %s: %s event"), product_sku ? product_sku : "?", kind);
+		event_where(err, product_sku, kind);
 	return rc;
 }
 
-/* Records a new store-facing value for a link. */
+/* ---- the pending writes of a batch ---- */
+
+/* Copies s (NULL as "") into bt->strs; returns its offset. */
+static size_t strs_add(struct batch *bt, const char *s)
+{
+	size_t off = bt->strs.len;
+
+	buf_append(&bt->strs, s ? s : "", (s ? strlen(s) : 0) + 1);
+	return off;
+}
+
+/* The prefix naming the change p in an error. */
+static void pending_where(struct error *err, const struct pending *p, const char *strs)
+{
+	const char *sku = strs + p->sku;
+
+	switch (p->who) {
+	case WHO_ITEM:
+		if (p->position)
+			err_prefix(err, _("item %lld (SKU %s)"), (long long)p->position, sku);
+		else
+			err_prefix(err, _("SKU %s"), sku);
+		break;
+	case WHO_ZEROING:
+		err_prefix(err, _("zeroing SKU %s"), sku);
+		break;
+	case WHO_SETTING:
+		err_prefix(err, _("setting SKU %s"), sku);
+		break;
+	}
+}
+
+/* Writes the pending stock_log rows, then the pending outbox events, in
+ * the order of their changes. */
+static int pending_flush(struct batch *bt, struct error *err)
+{
+	struct db *db = bt->ctx->db;
+	const char *strs = buf_str(&bt->strs);
+	size_t i, m = 0, bad;
+	int rc = -1;
+
+	if (bt->npend == 0)
+		return 0;
+	bt->logs = xrealloc(bt->logs, bt->npend * sizeof(*bt->logs));
+	bt->events = xrealloc(bt->events, bt->npend * sizeof(*bt->events));
+	bt->event_of = xrealloc(bt->event_of, bt->npend * sizeof(*bt->event_of));
+	for (i = 0; i < bt->npend; i++) {
+		const struct pending *p = &bt->pend[i];
+
+		bt->logs[i] = p->log;
+		bt->logs[i].supplier_sku = strs + p->sku;
+		if (p->payload == NO_EVENT)
+			continue;
+		bt->events[m].kind = p->kind;
+		bt->events[m].product_id = p->log.product_id;
+		bt->events[m].payload = strs + p->payload;
+		bt->events[m].at = p->event_at;
+		bt->event_of[m++] = i;
+	}
+	if (stocklog_append_many(db, bt->logs, bt->npend, &bad, err) < 0) {
+		if (bad < bt->npend)
+			pending_where(err, &bt->pend[bad], strs);
+		goto out;
+	}
+	if (outbox_add_many(db, bt->events, m, &bad, err) < 0) {
+		if (bad < m) {
+			const struct pending *p = &bt->pend[bt->event_of[bad]];
+
+			event_where(err, strs + p->product_sku, p->kind);
+			pending_where(err, p, strs);
+		}
+		goto out;
+	}
+	rc = 0;
+out:
+	bt->npend = 0;
+	buf_reset(&bt->strs);
+	return rc;
+}
+
+static void batch_free(struct batch *bt)
+{
+	free(bt->pend);
+	free(bt->logs);
+	free(bt->events);
+	free(bt->event_of);
+	buf_free(&bt->strs);
+}
+
+/* Records a new store-facing value for a link: the link and the product
+ * at once, its stock_log row and outbox event as pending writes.  who and
+ * position name the change in a pending write's error. */
 static int apply_change(struct batch *bt, const struct link_row *link, const char *supplier_sku,
                         int64_t stock, int64_t raw, int64_t source_time, int64_t observed_at,
-                        bool zeroing, struct error *err)
+                        bool zeroing, enum pend_who who, int64_t position, struct error *err)
 {
 	struct apply_ctx *ctx = bt->ctx;
-	struct stocklog_entry e;
+	struct pending *p;
 	struct stock_change ch;
 	int64_t pold, pnew;
 
@@ -169,26 +348,39 @@ static int apply_change(struct batch *bt, const struct link_row *link, const cha
 		return -1;
 	if (link->has_stock && link->stock == stock)
 		return 0;     /* only the raw figure moved: nothing the store sees */
-	e.link_id = link->id;
-	e.product_id = link->product_id;
-	e.supplier_id = ctx->supplier_id;
-	e.supplier_sku = supplier_sku;
-	e.has_prev = link->has_stock;
-	e.prev = link->stock;
-	e.new_stock = stock;
-	e.source = bt->source;
-	e.run_id = ctx->run_id;
-	e.recorded_at = bt->now;
-	e.source_time = source_time;
-	if (stocklog_append(ctx->db, &e, err) < 0)
-		return -1;
 	if (products_recompute(ctx->db, link->product_id, ctx->agg, &pold, &pnew, bt->product_sku,
 	                       sizeof(bt->product_sku), bt->now, err) < 0)
 		return -1;
-	if (engine_product_event(ctx->db, link->product_id, bt->product_sku, pold, pnew,
-	                         ctx->sup->slug, supplier_sku, bt->source, observed_at, bt->now,
-	                         err) < 0)
-		return -1;
+	if (bt->npend == bt->cappend) {
+		bt->cappend = bt->cappend ? bt->cappend * 2 : 64;
+		bt->pend = xrealloc(bt->pend, bt->cappend * sizeof(*bt->pend));
+	}
+	p = &bt->pend[bt->npend++];
+	p->log.link_id = link->id;
+	p->log.product_id = link->product_id;
+	p->log.supplier_id = ctx->supplier_id;
+	p->log.supplier_sku = NULL;
+	p->log.has_prev = link->has_stock;
+	p->log.prev = link->stock;
+	p->log.new_stock = stock;
+	p->log.source = bt->source;
+	p->log.run_id = ctx->run_id;
+	p->log.recorded_at = bt->now;
+	p->log.source_time = source_time;
+	p->sku = strs_add(bt, supplier_sku);
+	p->product_sku = strs_add(bt, bt->product_sku);
+	p->payload = NO_EVENT;
+	p->kind = NULL;
+	p->event_at = bt->now ? bt->now : observed_at;    /* as engine_product_event */
+	p->position = position;
+	p->who = who;
+	if (pold != pnew) {
+		p->kind = event_kind(pold, pnew);
+		p->payload = bt->strs.len;
+		event_payload(&bt->strs, p->kind, bt->product_sku, pold, pnew, ctx->sup->slug,
+		              supplier_sku, bt->source, observed_at, &bt->iso);
+		buf_putc(&bt->strs, '\0');
+	}
 	if (zeroing)
 		bt->c.zeroed++;
 	else
@@ -204,6 +396,13 @@ static int apply_change(struct batch *bt, const struct link_row *link, const cha
 		ctx->on_change(ctx->ud, &ch);
 	}
 	return 0;
+}
+
+/* Writes the pending rows once there are PENDING_MAX of them (a long call
+ * holds no more than that in memory).  The error names its own change. */
+static int pending_check(struct batch *bt, struct error *err)
+{
+	return bt->npend >= PENDING_MAX ? pending_flush(bt, err) : 0;
 }
 
 static bool is_stale(const struct link_row *link, int64_t source_time, int64_t observed_at)
@@ -229,6 +428,8 @@ static int batch_end(struct batch *bt, struct apply_counts *counts, struct error
 {
 	struct apply_ctx *ctx = bt->ctx;
 
+	if (pending_flush(bt, err) < 0)
+		return -1;
 	if (ctx->dry_run)
 		db_rollback(ctx->db);
 	else if (db_commit(ctx->db, err) < 0)
@@ -356,7 +557,8 @@ int engine_apply(struct apply_ctx *ctx, const struct observation *obs, size_t n,
 			break;
 		case OBS_CHANGE:
 			if (apply_change(&bt, &link, o->supplier_sku, stock, o->raw_stock,
-			                 o->source_time, o->observed_at, false, err) < 0) {
+			                 o->source_time, o->observed_at, false, WHO_ITEM, o->position,
+			                 err) < 0) {
 				where(err, o);
 				goto out;
 			}
@@ -364,11 +566,14 @@ int engine_apply(struct apply_ctx *ctx, const struct observation *obs, size_t n,
 		default:
 			goto out;    /* -1: err is set */
 		}
+		if (pending_check(&bt, err) < 0)
+			goto out;
 	}
 	rc = batch_end(&bt, counts, err);
 out:
 	if (rc < 0)
 		db_rollback(ctx->db);    /* no-op when nothing is open */
+	batch_free(&bt);
 	return rc;
 }
 
@@ -523,6 +728,11 @@ static int set_links(struct apply_ctx *ctx, const int64_t *link_ids, const int64
 		if (last_log_ids) {
 			int64_t last = 0;
 
+			/* the rows of this batch so far must be there to be read */
+			if (pending_flush(&bt, err) < 0) {
+				free(sku);
+				goto out;
+			}
 			if (stocklog_last_id(ctx->db, link.id, &last, err) < 0) {
 				err_prefix(err, _("SKU %s"), sku);
 				free(sku);
@@ -553,18 +763,22 @@ static int set_links(struct apply_ctx *ctx, const int64_t *link_ids, const int64
 			free(sku);
 			continue;
 		}
-		r = apply_change(&bt, &link, sku, stock, raw, 0, zeroing ? at : bt.now, zeroing, err);
+		r = apply_change(&bt, &link, sku, stock, raw, 0, zeroing ? at : bt.now, zeroing,
+		                 zeroing ? WHO_ZEROING : WHO_SETTING, 0, err);
 		if (r < 0) {
 			err_prefix(err, zeroing ? _("zeroing SKU %s") : _("setting SKU %s"), sku);
 			free(sku);
 			goto out;
 		}
 		free(sku);
+		if (pending_check(&bt, err) < 0)
+			goto out;
 	}
 	rc = batch_end(&bt, counts, err);
 out:
 	if (rc < 0)
 		db_rollback(ctx->db);    /* no-op when nothing is open */
+	batch_free(&bt);
 	return rc;
 }
 

@@ -71,9 +71,11 @@ struct apply_ctx {
  * unknown_skus; older than stored (by source_time when both have one, else
  * by observed_at vs synced_at) -> stale; apply the supplier's rules; when the
  * store-facing value changed: update the link, append stock_log, recompute
- * the product, and add ONE outbox event through engine_product_event
- * (back_in_stock when the product goes from 0 to >0, out_of_stock from >0
- * to 0, stock_changed otherwise).
+ * the product, and add ONE outbox event with the payload
+ * engine_product_event writes (back_in_stock when the product goes from 0
+ * to >0, out_of_stock from >0 to 0, stock_changed otherwise).  The
+ * stock_log rows and events of a batch are written in multi-row INSERTs
+ * inside its transaction (every 1,024 changes and at its end).
  * On error the whole batch is rolled back and counts are left untouched.
  *
  * With ctx->receipt_event_id set (a webhook delivery's event id), the id is

@@ -110,6 +110,12 @@ struct stocklog_entry {
 	int64_t source_time;      /* 0 = none */
 };
 int stocklog_append(struct db *db, const struct stocklog_entry *e, struct error *err);
+/* The rows of n stocklog_append calls, in order (ids ascending as given),
+ * written several to a statement: a fraction of the per-statement cost for
+ * a page of changes.  On an error *failed (when not NULL) is the index of
+ * the entry that failed, or n when that is not known. */
+int stocklog_append_many(struct db *db, const struct stocklog_entry *e, size_t n,
+                         size_t *failed, struct error *err);
 
 /* ---- unknown SKUs ---- */
 /* Upserts (first_seen kept, last_seen/last_stock/times_seen updated). */
@@ -122,6 +128,17 @@ int unknown_forget(struct db *db, int64_t supplier_id, const char *supplier_sku,
 /* kind: "back_in_stock", "out_of_stock", "stock_changed"; payload is JSON text. */
 int outbox_add(struct db *db, const char *kind, int64_t product_id, const char *payload,
                int64_t at, struct error *err);
+/* One event for outbox_add_many. */
+struct outbox_entry {
+	const char *kind;
+	int64_t product_id;
+	const char *payload;
+	int64_t at;
+};
+/* The events of n outbox_add calls, in order, several to a statement; on an
+ * error *failed as for stocklog_append_many. */
+int outbox_add_many(struct db *db, const struct outbox_entry *e, size_t n, size_t *failed,
+                    struct error *err);
 
 /* ---- webhook receipts (idempotency) ---- */
 /* 1 recorded (first time), 0 already seen (a duplicate delivery), -1 error. */

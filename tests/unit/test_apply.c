@@ -105,6 +105,7 @@ static void test_memory(void)
 	                 "('suppliers','products','supplier_links','stock_log','sync_runs',"
 	                 "'unknown_skus','outbox','webhook_receipts')"), 8, "all tables exist");
 	is_int(q_int(db, "PRAGMA foreign_keys"), 1, "foreign keys on");
+	is_int(q_int(db, "PRAGMA wal_autocheckpoint"), 16384, "checkpoints every 64 MiB of WAL");
 	db_close(db);
 }
 
@@ -1071,6 +1072,207 @@ static void test_catalogue(struct fixture *f)
 	ok(sqlite3_get_autocommit(db_handle(f->db)), "rolled back");
 }
 
+/* ---- a page of changes: writes several rows to a statement ---- */
+
+#define BULK_N 1100     /* more than the engine holds before writing (1024) */
+
+static void test_bulk(struct fixture *f)
+{
+	struct supplier_conf bulk = make_supplier("bulk", 50);
+	struct recorder rec = { 0 };
+	struct apply_ctx c;
+	struct apply_counts n = { 0 };
+	struct observation *o = xcalloc(BULK_N, sizeof(*o));
+	char **skus = xcalloc(BULK_N, sizeof(*skus));
+	struct error e;
+	int64_t bid, log0, ev0, ids[2], stocks[2], last[2];
+	char *p;
+	int i, bad;
+
+	if (suppliers_upsert(f->db, &bulk, &bid, &e) < 0) {
+		ok(0, "bulk supplier: %s", e.msg);
+		goto out;
+	}
+	q_exec(f->db, "BEGIN");
+	for (i = 0; i < BULK_N; i++) {
+		char psku[32];
+
+		skus[i] = xasprintf("BULK-%04d", i);
+		snprintf(psku, sizeof(psku), "PB-%04d", i);
+		if (links_add(f->db, psku, NULL, "bulk", skus[i], &e) < 0) {
+			ok(0, "link %s: %s", skus[i], e.msg);
+			q_exec(f->db, "ROLLBACK");
+			goto out;
+		}
+		o[i].supplier_sku = skus[i];
+		o[i].raw_stock = i % 7;       /* 0 keeps products at 0: no event */
+		o[i].observed_at = 5000000;
+		o[i].position = i + 1;
+	}
+	q_exec(f->db, "COMMIT");
+	c = make_ctx(f->db, &bulk, bid, &rec);
+	c.run_id = 4242;
+	log0 = q_int(f->db, "SELECT coalesce(max(id), 0) FROM stock_log");
+	ev0 = q_int(f->db, "SELECT coalesce(max(id), 0) FROM outbox");
+
+	/* a failing row deep in a chunk of many: the batch fails, names it */
+	q_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON stock_log WHEN "
+	              "NEW.supplier_sku = 'BULK-0100' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	ok(engine_apply(&c, o, BULK_N, &n, &e) < 0, "bulk: a failing log row fails the batch");
+	like(e.msg, "item 101 (SKU BULK-0100)", "bulk: the error names the failing item");
+	like(e.msg, "boom", "bulk: with the SQLite message");
+	q_exec(f->db, "DROP TRIGGER boom");
+	is_int(q_int(f->db, "SELECT count(*) FROM stock_log WHERE id > %lld", (long long)log0), 0,
+	       "bulk: no log row kept");
+	is_int(q_int(f->db, "SELECT count(*) FROM supplier_links WHERE supplier_stock IS NOT NULL"
+	             " AND supplier_id = %lld", (long long)bid), 0, "bulk: no link kept");
+	q_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON outbox WHEN "
+	              "NEW.payload LIKE '%\"PB-0078\"%' BEGIN SELECT RAISE(ABORT, 'bang'); END");
+	ok(engine_apply(&c, o, BULK_N, &n, &e) < 0, "bulk: a failing event fails the batch");
+	like(e.msg, "item 79 (SKU BULK-0078): product PB-0078: back_in_stock event", "bulk: names it");
+	like(e.msg, "bang", "bulk: with the SQLite message");
+	q_exec(f->db, "DROP TRIGGER boom");
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox WHERE id > %lld", (long long)ev0), 0,
+	       "bulk: no event kept");
+	ok(sqlite3_get_autocommit(db_handle(f->db)), "bulk: no transaction left open");
+
+	/* the whole page, as one item at a time would write it */
+	memset(&n, 0, sizeof(n));
+	rec.changes = 0;
+	ok(engine_apply(&c, o, BULK_N, &n, &e) == 0, "bulk: %d items applied", BULK_N);
+	is_int(n.changed, BULK_N, "bulk: all changed");
+	is_int(rec.changes, BULK_N, "bulk: on_change for each");
+	is_int(q_int(f->db, "SELECT count(*) FROM stock_log WHERE id > %lld", (long long)log0), BULK_N,
+	       "bulk: one log row each");
+	bad = (int)q_int(f->db, "SELECT count(*) FROM stock_log WHERE id > %lld AND ("
+	                 " supplier_sku <> printf('BULK-%%04d', id - %lld - 1)"
+	                 " OR new_stock <> (id - %lld - 1) %% 7 OR prev_stock IS NOT NULL"
+	                 " OR source <> 'full' OR run_id <> 4242 OR supplier_id <> %lld"
+	                 " OR link_id <> (SELECT id FROM supplier_links WHERE supplier_sku ="
+	                 "   stock_log.supplier_sku)"
+	                 " OR product_id <> (SELECT product_id FROM supplier_links WHERE"
+	                 "   supplier_sku = stock_log.supplier_sku)"
+	                 " OR recorded_at <> (SELECT min(recorded_at) FROM stock_log WHERE id > %lld)"
+	                 " OR source_time IS NOT NULL)",
+	                 (long long)log0, (long long)log0, (long long)log0, (long long)bid,
+	                 (long long)log0);
+	is_int(bad, 0, "bulk: log rows in item order with every column right");
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox WHERE id > %lld", (long long)ev0),
+	       BULK_N - (BULK_N + 6) / 7, "bulk: one event per product that changed");
+	bad = (int)q_int(f->db, "SELECT count(*) FROM (SELECT o.id, p.sku, o.payload, o.kind,"
+	                 " o.product_id, p.id AS pid, row_number() OVER (ORDER BY o.id) AS r"
+	                 " FROM outbox o JOIN products p ON p.id = o.product_id WHERE o.id > %lld)"
+	                 " WHERE kind <> 'back_in_stock' OR payload NOT LIKE"
+	                 " '{\"event\":\"back_in_stock\",\"product_sku\":\"' || sku || '\",%%'"
+	                 " OR sku <> printf('PB-%%04d', r - 1 + (r - 1) / 6 + 1)",
+	                 (long long)ev0);
+	is_int(bad, 0, "bulk: events in item order, each for its product");
+	p = q_str(f->db, "SELECT payload FROM outbox WHERE id > %lld ORDER BY id LIMIT 1",
+	          (long long)ev0);
+	is_str(p, "{\"event\":\"back_in_stock\",\"product_sku\":\"PB-0001\",\"stock\":1,"
+	          "\"previous_stock\":0,\"supplier\":\"bulk\",\"supplier_sku\":\"BULK-0001\","
+	          "\"source\":\"full\",\"at\":\"1970-01-01T01:23:20Z\"}", "bulk: payload");
+	free(p);
+	is_int(q_product_stock(f->db, "PB-1099"), 1099 % 7, "bulk: products recomputed");
+
+	/* two links of one product in one batch: two events, the second from
+	 * the figure the first left */
+	if (links_add(f->db, "PB-0001", NULL, "bulk", "BULK-TWIN", &e) < 0)
+		ok(0, "twin link: %s", e.msg);
+	ev0 = q_int(f->db, "SELECT max(id) FROM outbox");
+	o[0].supplier_sku = "BULK-0001";
+	o[0].raw_stock = 3;
+	o[0].observed_at = 6000000;
+	o[1].supplier_sku = "BULK-TWIN";
+	o[1].raw_stock = 4;
+	o[1].observed_at = 6000000;
+	ok(engine_apply(&c, o, 2, &n, &e) == 0, "bulk: two links of one product");
+	p = q_str(f->db, "SELECT group_concat(kind || ':' || json_extract(payload,"
+	          " '$.previous_stock') || '>' || json_extract(payload, '$.stock'), ' ')"
+	          " FROM (SELECT * FROM outbox WHERE id > %lld ORDER BY id)", (long long)ev0);
+	is_str(p, "stock_changed:1>3 stock_changed:3>7", "bulk: one event per link change");
+	free(p);
+	is_int(q_product_stock(f->db, "PB-0001"), 7, "bulk: product is the sum");
+
+	/* engine_set_links_if reads stock_log: the batch's own rows count */
+	ids[0] = ids[1] = q_int(f->db, "SELECT id FROM supplier_links WHERE supplier_sku = 'BULK-0002'");
+	last[0] = last[1] = q_int(f->db, "SELECT max(id) FROM stock_log WHERE link_id = %lld",
+	                          (long long)ids[0]);
+	stocks[0] = 20;
+	stocks[1] = 30;
+	memset(&n, 0, sizeof(n));
+	c.source = SRC_MANUAL;
+	ok(engine_set_links_if(&c, ids, stocks, last, 2, &n, &e) == 0, "bulk: set one link twice");
+	is_int(n.changed, 1, "bulk: the first is set");
+	is_int(n.stale, 1, "bulk: the second sees the first's row and is stale");
+	is_int(q_link_stock(f->db, "BULK-0002"), 20, "bulk: the first value stays");
+out:
+	for (i = 0; i < BULK_N; i++)
+		free(skus[i]);
+	free(skus);
+	free(o);
+}
+
+/* stocklog_append_many as n stocklog_append calls, a row without its
+ * supplier taking it from its link */
+static void test_append_many(struct fixture *f)
+{
+	struct stocklog_entry es[75];
+	int64_t link = q_int(f->db, "SELECT id FROM supplier_links WHERE supplier_sku = 'BULK-0003'");
+	int64_t pid = q_int(f->db, "SELECT product_id FROM supplier_links WHERE id = %lld",
+	                    (long long)link);
+	int64_t log0 = q_int(f->db, "SELECT max(id) FROM stock_log");
+	struct outbox_entry ev[9];
+	struct error e;
+	size_t bad = 99;
+	int i;
+
+	memset(es, 0, sizeof(es));
+	for (i = 0; i < 75; i++) {
+		es[i].link_id = link;
+		es[i].product_id = pid;
+		es[i].supplier_id = i == 70 ? 0 : f->acme_id;
+		es[i].supplier_sku = i == 70 ? NULL : "MANY";
+		es[i].has_prev = i > 0;
+		es[i].prev = i - 1;
+		es[i].new_stock = i;
+		es[i].source = "check";
+		es[i].recorded_at = 7000000 + i;
+	}
+	ok(stocklog_append_many(f->db, es, 75, &bad, &e) == 0, "append_many: 75 rows");
+	is_int(q_int(f->db, "SELECT count(*) FROM stock_log WHERE id > %lld", (long long)log0), 75,
+	       "append_many: all there");
+	is_int(q_int(f->db, "SELECT count(*) FROM stock_log WHERE id > %lld AND"
+	             " (new_stock <> id - %lld - 1 OR recorded_at <> 7000000 + new_stock"
+	             " OR (new_stock = 0) <> (prev_stock IS NULL))",
+	             (long long)log0, (long long)log0), 0, "append_many: in order");
+	is_int(q_int(f->db, "SELECT supplier_id = (SELECT supplier_id FROM supplier_links WHERE"
+	             " id = %lld) AND supplier_sku = 'BULK-0003' FROM stock_log WHERE id > %lld"
+	             " AND new_stock = 70", (long long)link, (long long)log0), 1,
+	       "append_many: a row without its supplier takes the link's");
+	es[66].new_stock = -1;    /* the CHECK fails: the index of the row */
+	ok(stocklog_append_many(f->db, es, 75, &bad, &e) < 0, "append_many: a bad row fails");
+	is_int((int64_t)bad, 66, "append_many: tells which");
+	like(e.msg, "CHECK constraint failed", "append_many: the cause");
+	is_int(q_int(f->db, "SELECT count(*) FROM stock_log WHERE id > %lld", (long long)log0), 75 + 66,
+	       "append_many: outside a transaction the rows before it stay (as one by one)");
+	q_exec(f->db, "DELETE FROM stock_log WHERE recorded_at BETWEEN 7000000 AND 7000100");
+
+	for (i = 0; i < 9; i++) {
+		ev[i].kind = i == 4 ? "nonsense" : "stock_changed";
+		ev[i].product_id = pid;
+		ev[i].payload = "{}";
+		ev[i].at = 8000000 + i;
+	}
+	ok(outbox_add_many(f->db, ev, 9, &bad, &e) < 0, "outbox_add_many: a bad kind fails");
+	is_int((int64_t)bad, 4, "outbox_add_many: tells which");
+	ev[4].kind = "out_of_stock";
+	ok(outbox_add_many(f->db, ev, 9, &bad, &e) == 0, "outbox_add_many: 9 events");
+	is_int(q_int(f->db, "SELECT count(*) FROM outbox WHERE created_at BETWEEN 8000000 AND 8000008"
+	             " AND next_attempt_at = created_at"), 9 + 4, "outbox_add_many: all there");
+	q_exec(f->db, "DELETE FROM outbox WHERE created_at BETWEEN 8000000 AND 8000008");
+}
+
 int main(void)
 {
 	struct fixture f;
@@ -1096,6 +1298,8 @@ int main(void)
 		test_history_survives(&f);
 		test_receipt(&f);
 		test_catalogue(&f);
+		test_bulk(&f);
+		test_append_many(&f);
 	} else {
 		ok(0, "fixture opens");
 	}
