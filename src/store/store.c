@@ -219,6 +219,62 @@ static int step_many(struct db *db, sqlite3_stmt *st, const char *what, bool *re
 	return -1;
 }
 
+/* How insert_many writes one kind of row. */
+struct many_rows {
+	const char *sql64, *sql8;     /* the INSERTs of CHUNK_BIG and CHUNK_SMALL rows */
+	const char *what;             /* N_() text for errors */
+	int cols;                     /* parameters per row */
+	/* binds row i from parameter at + 1 on */
+	void (*bind)(sqlite3_stmt *st, int at, const void *rows, size_t i);
+	/* whether row i needs the one-row statement (NULL: never) */
+	bool (*alone)(const void *rows, size_t i);
+	/* writes row i with the one-row statement */
+	int (*one)(struct db *db, const void *rows, size_t i, struct error *err);
+};
+
+/* Writes n rows CHUNK_BIG, then CHUNK_SMALL to a statement, the rest one
+ * by one; a chunk that fails in a way that undid only itself is written
+ * again row by row, so the error names the row at fault.  On failure
+ * *failed (if given) is the index of that row, or n when unknown. */
+static int insert_many(struct db *db, const struct many_rows *m, const void *rows, size_t n,
+                       size_t *failed, struct error *err)
+{
+	size_t i = 0, k, j;
+	bool retry;
+
+	while (i < n) {
+		sqlite3_stmt *st;
+
+		k = chunk_size(n - i);
+		for (j = 0; k > 1 && m->alone && j < k; j++)
+			if (m->alone(rows, i + j))
+				k = 1;
+		st = k > 1 ? db_stmt(db, k == CHUNK_BIG ? m->sql64 : m->sql8, err) : NULL;
+		if (st) {
+			for (j = 0; j < k; j++)
+				m->bind(st, (int)j * m->cols, rows, i + j);
+			if (step_many(db, st, m->what, &retry, err) == 0) {
+				i += k;
+				continue;
+			}
+			if (!retry) {
+				i = n;
+				goto fail;
+			}
+		}
+		/* one by one: a single row, a statement of many that could not
+		 * be prepared, or the search for the row at fault */
+		for (j = 0; j < k; j++, i++)
+			if (m->one(db, rows, i, err) < 0)
+				goto fail;
+	}
+	return 0;
+fail:
+	if (failed)
+		*failed = i;
+	return -1;
+}
+
 /* ---- products and supplier links ---- */
 
 /* The columns link_from_row reads, first in a query of supplier_links. */
@@ -802,6 +858,30 @@ int products_recompute(struct db *db, int64_t product_id, enum aggregate_kind ag
 
 /* ---- stock log ---- */
 
+#define STOCKLOG_INSERT \
+	"INSERT INTO stock_log (link_id, product_id, prev_stock, new_stock, source, run_id," \
+	" recorded_at, source_time, supplier_id, supplier_sku) VALUES "
+#define STOCKLOG_ROW "(?,?,?,?,?,?,?,?,?,?)"
+
+/* Binds one row's ten values from parameter at + 1 on: the one-row
+ * statement below (at = 0) and the rows of the multi-row ones. */
+static void stocklog_bind(sqlite3_stmt *st, int at, const struct stocklog_entry *e)
+{
+	sqlite3_bind_int64(st, at + 1, e->link_id);
+	sqlite3_bind_int64(st, at + 2, e->product_id);
+	if (e->has_prev)
+		sqlite3_bind_int64(st, at + 3, e->prev);
+	else
+		sqlite3_bind_null(st, at + 3);
+	sqlite3_bind_int64(st, at + 4, e->new_stock);
+	bind_text(st, at + 5, e->source);
+	bind_opt_i64(st, at + 6, e->run_id);
+	sqlite3_bind_int64(st, at + 7, e->recorded_at);
+	bind_opt_i64(st, at + 8, e->source_time);
+	bind_opt_i64(st, at + 9, e->supplier_id);
+	bind_text(st, at + 10, e->supplier_sku);
+}
+
 int stocklog_append(struct db *db, const struct stocklog_entry *e, struct error *err)
 {
 	/* coalesce evaluates its subqueries only when the caller left the
@@ -816,83 +896,38 @@ int stocklog_append(struct db *db, const struct stocklog_entry *e, struct error 
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, e->link_id);
-	sqlite3_bind_int64(st, 2, e->product_id);
-	if (e->has_prev)
-		sqlite3_bind_int64(st, 3, e->prev);
-	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_int64(st, 4, e->new_stock);
-	bind_text(st, 5, e->source);
-	bind_opt_i64(st, 6, e->run_id);
-	sqlite3_bind_int64(st, 7, e->recorded_at);
-	bind_opt_i64(st, 8, e->source_time);
-	bind_opt_i64(st, 9, e->supplier_id);
-	bind_text(st, 10, e->supplier_sku);
+	stocklog_bind(st, 0, e);
 	return step_done(db, st, N_("writing the stock log"), err);
 }
 
-#define STOCKLOG_INSERT \
-	"INSERT INTO stock_log (link_id, product_id, prev_stock, new_stock, source, run_id," \
-	" recorded_at, source_time, supplier_id, supplier_sku) VALUES "
-#define STOCKLOG_ROW "(?,?,?,?,?,?,?,?,?,?)"
-
-static void stocklog_bind(sqlite3_stmt *st, int at, const struct stocklog_entry *e)
+static void stocklog_bind_row(sqlite3_stmt *st, int at, const void *rows, size_t i)
 {
-	sqlite3_bind_int64(st, at + 1, e->link_id);
-	sqlite3_bind_int64(st, at + 2, e->product_id);
-	if (e->has_prev)
-		sqlite3_bind_int64(st, at + 3, e->prev);
-	else
-		sqlite3_bind_null(st, at + 3);
-	sqlite3_bind_int64(st, at + 4, e->new_stock);
-	bind_text(st, at + 5, e->source);
-	bind_opt_i64(st, at + 6, e->run_id);
-	sqlite3_bind_int64(st, at + 7, e->recorded_at);
-	bind_opt_i64(st, at + 8, e->source_time);
-	sqlite3_bind_int64(st, at + 9, e->supplier_id);
-	bind_text(st, at + 10, e->supplier_sku);
+	stocklog_bind(st, at, (const struct stocklog_entry *)rows + i);
+}
+
+/* A row taking its supplier from its link needs the one-row statement's
+ * subqueries. */
+static bool stocklog_alone(const void *rows, size_t i)
+{
+	const struct stocklog_entry *e = (const struct stocklog_entry *)rows + i;
+
+	return !e->supplier_id || !e->supplier_sku;
+}
+
+static int stocklog_one(struct db *db, const void *rows, size_t i, struct error *err)
+{
+	return stocklog_append(db, (const struct stocklog_entry *)rows + i, err);
 }
 
 int stocklog_append_many(struct db *db, const struct stocklog_entry *e, size_t n,
                          size_t *failed, struct error *err)
 {
-	static const char sql64[] = STOCKLOG_INSERT ROWS64(STOCKLOG_ROW);
-	static const char sql8[] = STOCKLOG_INSERT ROWS8(STOCKLOG_ROW);
-	size_t i = 0, k, j;
-	bool retry;
+	static const struct many_rows m = {
+		STOCKLOG_INSERT ROWS64(STOCKLOG_ROW), STOCKLOG_INSERT ROWS8(STOCKLOG_ROW),
+		N_("writing the stock log"), 10, stocklog_bind_row, stocklog_alone, stocklog_one,
+	};
 
-	while (i < n) {
-		sqlite3_stmt *st;
-
-		k = chunk_size(n - i);
-		for (j = 0; j < k; j++)     /* a row taking a value from its link */
-			if (!e[i + j].supplier_id || !e[i + j].supplier_sku)
-				k = 1;
-		st = k > 1 ? db_stmt(db, k == CHUNK_BIG ? sql64 : sql8, err) : NULL;
-		if (st) {
-			for (j = 0; j < k; j++)
-				stocklog_bind(st, (int)j * 10, &e[i + j]);
-			if (step_many(db, st, N_("writing the stock log"), &retry, err) == 0) {
-				i += k;
-				continue;
-			}
-			if (!retry) {
-				i = n;
-				goto fail;
-			}
-		}
-		/* one by one: a single row, a statement of many that could not
-		 * be prepared, or the search for the row at fault */
-		for (j = 0; j < k; j++, i++)
-			if (stocklog_append(db, &e[i], err) < 0)
-				goto fail;
-	}
-	return 0;
-fail:
-	if (failed)
-		*failed = i;
-	return -1;
+	return insert_many(db, &m, e, n, failed, err);
 }
 
 /* ---- unknown SKUs ---- */
@@ -953,49 +988,33 @@ int outbox_add(struct db *db, const char *kind, int64_t product_id, const char *
 	"INSERT INTO outbox (kind, product_id, payload, created_at, next_attempt_at) VALUES "
 #define OUTBOX_ROW "(?,?,?,?,?)"
 
+static void outbox_bind_row(sqlite3_stmt *st, int at, const void *rows, size_t i)
+{
+	const struct outbox_entry *o = (const struct outbox_entry *)rows + i;
+
+	bind_text(st, at + 1, o->kind);
+	sqlite3_bind_int64(st, at + 2, o->product_id);
+	bind_text(st, at + 3, o->payload);
+	sqlite3_bind_int64(st, at + 4, o->at);
+	sqlite3_bind_int64(st, at + 5, o->at);
+}
+
+static int outbox_one(struct db *db, const void *rows, size_t i, struct error *err)
+{
+	const struct outbox_entry *o = (const struct outbox_entry *)rows + i;
+
+	return outbox_add(db, o->kind, o->product_id, o->payload, o->at, err);
+}
+
 int outbox_add_many(struct db *db, const struct outbox_entry *e, size_t n, size_t *failed,
                     struct error *err)
 {
-	static const char sql64[] = OUTBOX_INSERT ROWS64(OUTBOX_ROW);
-	static const char sql8[] = OUTBOX_INSERT ROWS8(OUTBOX_ROW);
-	size_t i = 0, k, j;
-	bool retry;
+	static const struct many_rows m = {
+		OUTBOX_INSERT ROWS64(OUTBOX_ROW), OUTBOX_INSERT ROWS8(OUTBOX_ROW),
+		N_("adding an outbox event"), 5, outbox_bind_row, NULL, outbox_one,
+	};
 
-	while (i < n) {
-		sqlite3_stmt *st;
-
-		k = chunk_size(n - i);
-		st = k > 1 ? db_stmt(db, k == CHUNK_BIG ? sql64 : sql8, err) : NULL;
-		if (st) {
-			for (j = 0; j < k; j++) {
-				const struct outbox_entry *o = &e[i + j];
-				int at = (int)j * 5;
-
-				bind_text(st, at + 1, o->kind);
-				sqlite3_bind_int64(st, at + 2, o->product_id);
-				bind_text(st, at + 3, o->payload);
-				sqlite3_bind_int64(st, at + 4, o->at);
-				sqlite3_bind_int64(st, at + 5, o->at);
-			}
-			if (step_many(db, st, N_("adding an outbox event"), &retry, err) == 0) {
-				i += k;
-				continue;
-			}
-			if (!retry) {
-				i = n;
-				goto fail;
-			}
-		}
-		/* one by one, as for stocklog_append_many */
-		for (j = 0; j < k; j++, i++)
-			if (outbox_add(db, e[i].kind, e[i].product_id, e[i].payload, e[i].at, err) < 0)
-				goto fail;
-	}
-	return 0;
-fail:
-	if (failed)
-		*failed = i;
-	return -1;
+	return insert_many(db, &m, e, n, failed, err);
 }
 
 /* ---- webhook receipts ---- */
