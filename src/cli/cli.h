@@ -67,6 +67,9 @@ void cli_print_change(const char *product_sku, const char *supplier_sku, const c
 char *cli_fmt_when(int64_t ms, int64_t now, bool seconds, char out[96]);
 /* An ISO-8601 UTC string, or null for ms <= 0. */
 struct json_t *cli_json_time(int64_t ms);
+/* A JSON string, null for NULL; bytes that are not UTF-8 (a latin-1 SKU)
+ * become U+FFFD, valid sequences are kept. */
+struct json_t *cli_json_str(const char *s);
 
 int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_suppliers(struct cli *cli, int argc, char **argv);

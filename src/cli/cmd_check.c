@@ -52,27 +52,6 @@ static void check_usage(FILE *out)
 	               "SKU, 3 configuration error.\n"));
 }
 
-/* A JSON string; bytes that are not UTF-8 (a latin-1 SKU) become U+FFFD. */
-static json_t *jstr(const char *s)
-{
-	struct buf b = BUF_INIT;
-	json_t *v;
-
-	if (!s)
-		return json_null();
-	if ((v = json_string(s)))
-		return v;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x80)
-			buf_putc(&b, (char)*p);
-		else
-			buf_puts(&b, "\xef\xbf\xbd");
-	}
-	v = json_string(buf_str(&b));
-	buf_free(&b);
-	return v ? v : json_null();
-}
-
 static int print_json(const struct check_result *r, int64_t qty)
 {
 	json_t *sups = json_array(), *doc;
@@ -83,14 +62,14 @@ static int print_json(const struct check_result *r, int64_t qty)
 
 		json_array_append_new(sups, json_pack(
 			"{s:o, s:o, s:o, s:o, s:o, s:b, s:o}",
-			"supplier", jstr(l->slug), "supplier_sku", jstr(l->supplier_sku),
+			"supplier", cli_json_str(l->slug), "supplier_sku", cli_json_str(l->supplier_sku),
 			"cached", l->has_cached ? json_integer(l->cached) : json_null(),
 			"cached_at", cli_json_time(l->cached_at),
 			"live", l->live_ok ? json_integer(l->live) : json_null(),
 			"asked", l->asked,
-			"error", l->error[0] ? jstr(l->error) : json_null()));
+			"error", l->error[0] ? cli_json_str(l->error) : json_null()));
 	}
-	doc = json_pack("{s:o, s:I, s:I, s:I, s:b, s:o, s:o}", "sku", jstr(r->product_sku),
+	doc = json_pack("{s:o, s:I, s:I, s:I, s:b, s:o, s:o}", "sku", cli_json_str(r->product_sku),
 	                "requested", (json_int_t)qty, "stock", (json_int_t)r->stock,
 	                "cached_stock", (json_int_t)r->cached_stock, "ok", r->stock >= qty,
 	                "checked_at", cli_json_time(r->checked_at), "suppliers", sups);

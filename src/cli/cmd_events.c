@@ -150,27 +150,6 @@ static void table_free(struct list_out *o)
 	free(o->cells);
 }
 
-/* A JSON string, with bytes that are not UTF-8 replaced by U+FFFD. */
-static json_t *jstr(const char *s)
-{
-	struct buf b = BUF_INIT;
-	json_t *v;
-
-	if (!s)
-		return json_null();
-	if ((v = json_string(s)))
-		return v;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x80)
-			buf_putc(&b, (char)*p);
-		else
-			buf_puts(&b, "\xef\xbf\xbd");
-	}
-	v = json_string(buf_str(&b));
-	buf_free(&b);
-	return v ? v : json_null();
-}
-
 static int list_cb(void *ud, const struct outbox_event *e)
 {
 	struct list_out *o = ud;
@@ -184,17 +163,17 @@ static int list_cb(void *ud, const struct outbox_event *e)
 		char *s;
 
 		json_object_set_new(obj, "id", json_integer(e->id));
-		json_object_set_new(obj, "kind", jstr(e->kind));
-		json_object_set_new(obj, "product_sku", jstr(e->product_sku));
+		json_object_set_new(obj, "kind", cli_json_str(e->kind));
+		json_object_set_new(obj, "product_sku", cli_json_str(e->product_sku));
 		json_object_set_new(obj, "state", json_string(state));
 		json_object_set_new(obj, "created_at", cli_json_time(e->created_at));
 		json_object_set_new(obj, "attempts", json_integer(e->attempts));
 		json_object_set_new(obj, "next_attempt_at",
 		                    pending ? cli_json_time(e->next_attempt_at) : json_null());
 		json_object_set_new(obj, "delivered_at", cli_json_time(e->delivered_at));
-		json_object_set_new(obj, "last_error", jstr(e->last_error));
+		json_object_set_new(obj, "last_error", cli_json_str(e->last_error));
 		payload = e->payload ? json_loads(e->payload, JSON_DECODE_ANY, &je) : NULL;
-		json_object_set_new(obj, "payload", payload ? payload : jstr(e->payload));
+		json_object_set_new(obj, "payload", payload ? payload : cli_json_str(e->payload));
 		s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(obj);
 		if (!s) {

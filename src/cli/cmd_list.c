@@ -256,63 +256,6 @@ static char *one_line(const char *s)
 
 /* ---- JSON output ---- */
 
-/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid. */
-static size_t utf8_valid_len(const unsigned char *p)
-{
-	unsigned c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xe0 && p[1] < 0xa0)
-			return 0;     /* overlong */
-		if (c == 0xed && p[1] >= 0xa0)
-			return 0;     /* surrogate */
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xf0 && p[1] < 0x90)
-			return 0;
-		if (c == 0xf4 && p[1] >= 0x90)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-/* A JSON string (null for NULL); bad UTF-8 bytes become U+FFFD. */
-static json_t *jstr(const char *s)
-{
-	struct buf b = BUF_INIT;
-	json_t *v;
-	const unsigned char *p;
-
-	if (!s)
-		return json_null();
-	if ((v = json_string(s)))
-		return v;
-	for (p = (const unsigned char *)s; *p;) {
-		size_t k = utf8_valid_len(p);
-
-		if (k == 0) {
-			buf_puts(&b, "\xef\xbf\xbd");
-			p++;
-		} else {
-			buf_append(&b, p, k);
-			p += k;
-		}
-	}
-	v = json_string(buf_str(&b));
-	buf_free(&b);
-	return v ? v : json_null();
-}
-
 static json_t *jint_or_null(int64_t v)
 {
 	return v ? json_integer(v) : json_null();
@@ -452,16 +395,16 @@ static int sup_cb(void *ud, const struct report_supplier *s)
 			json_object_set_new(run, "done", json_integer(s->running_done));
 			json_object_set_new(run, "total", jint_or_null(s->running_total));
 		}
-		json_object_set_new(obj, "slug", jstr(s->slug));
-		json_object_set_new(obj, "name", jstr(s->name));
+		json_object_set_new(obj, "slug", cli_json_str(s->slug));
+		json_object_set_new(obj, "name", cli_json_str(s->name));
 		json_object_set_new(obj, "active", json_boolean(s->active));
 		json_object_set_new(obj, "configured", json_boolean(configured));
 		json_object_set_new(obj, "priority", json_integer(s->priority));
 		json_object_set_new(obj, "links", json_integer(s->links));
 		json_object_set_new(obj, "last_full_at", cli_json_time(s->last_full_at));
-		json_object_set_new(obj, "last_full_status", jstr(s->last_full_status));
+		json_object_set_new(obj, "last_full_status", cli_json_str(s->last_full_status));
 		json_object_set_new(obj, "last_delta_at", cli_json_time(s->last_delta_at));
-		json_object_set_new(obj, "last_delta_status", jstr(s->last_delta_status));
+		json_object_set_new(obj, "last_delta_status", cli_json_str(s->last_delta_status));
 		json_object_set_new(obj, "running", run);
 		return jlist_add(&o->jl, obj, o->err);
 	}
@@ -586,10 +529,10 @@ static int runs_cb(void *ud, const struct report_run *r)
 		json_t *obj = json_object();
 
 		json_object_set_new(obj, "id", json_integer(r->id));
-		json_object_set_new(obj, "supplier", jstr(r->supplier));
-		json_object_set_new(obj, "kind", jstr(r->kind));
-		json_object_set_new(obj, "trigger", jstr(r->trigger));
-		json_object_set_new(obj, "status", jstr(r->status));
+		json_object_set_new(obj, "supplier", cli_json_str(r->supplier));
+		json_object_set_new(obj, "kind", cli_json_str(r->kind));
+		json_object_set_new(obj, "trigger", cli_json_str(r->trigger));
+		json_object_set_new(obj, "status", cli_json_str(r->status));
 		json_object_set_new(obj, "dry_run", json_boolean(r->dry_run));
 		json_object_set_new(obj, "attempt", json_integer(r->attempt));
 		json_object_set_new(obj, "next_attempt_at", cli_json_time(r->next_attempt_at));
@@ -607,7 +550,7 @@ static int runs_cb(void *ud, const struct report_run *r)
 		json_object_set_new(obj, "invalid", json_integer(r->invalid));
 		json_object_set_new(obj, "stale", json_integer(r->stale));
 		json_object_set_new(obj, "zeroed", json_integer(r->zeroed));
-		json_object_set_new(obj, "error", jstr(r->error));
+		json_object_set_new(obj, "error", cli_json_str(r->error));
 		return jlist_add(&o->jl, obj, o->err);
 	}
 
@@ -737,14 +680,14 @@ static int hist_cb(void *ud, const struct report_history_row *r)
 
 		json_object_set_new(obj, "id", json_integer(r->id));
 		json_object_set_new(obj, "recorded_at", cli_json_time(r->recorded_at));
-		json_object_set_new(obj, "supplier", jstr(r->supplier));
-		json_object_set_new(obj, "supplier_sku", jstr(r->supplier_sku));
-		json_object_set_new(obj, "product_sku", jstr(r->product_sku));
-		json_object_set_new(obj, "product_name", jstr(r->product_name));
+		json_object_set_new(obj, "supplier", cli_json_str(r->supplier));
+		json_object_set_new(obj, "supplier_sku", cli_json_str(r->supplier_sku));
+		json_object_set_new(obj, "product_sku", cli_json_str(r->product_sku));
+		json_object_set_new(obj, "product_name", cli_json_str(r->product_name));
 		json_object_set_new(obj, "prev_stock",
 		                    r->has_prev ? json_integer(r->prev) : json_null());
 		json_object_set_new(obj, "new_stock", json_integer(r->new_stock));
-		json_object_set_new(obj, "source", jstr(r->source));
+		json_object_set_new(obj, "source", cli_json_str(r->source));
 		json_object_set_new(obj, "run_id", jint_or_null(r->run_id));
 		json_object_set_new(obj, "source_time", cli_json_time(r->source_time));
 		return jlist_add(&o->jl, obj, o->err);
@@ -886,8 +829,8 @@ static int unk_cb(void *ud, const struct report_unknown_row *r)
 	if (o->json) {
 		json_t *obj = json_object();
 
-		json_object_set_new(obj, "supplier", jstr(r->supplier));
-		json_object_set_new(obj, "supplier_sku", jstr(r->supplier_sku));
+		json_object_set_new(obj, "supplier", cli_json_str(r->supplier));
+		json_object_set_new(obj, "supplier_sku", cli_json_str(r->supplier_sku));
 		json_object_set_new(obj, "first_seen", cli_json_time(r->first_seen));
 		json_object_set_new(obj, "last_seen", cli_json_time(r->last_seen));
 		json_object_set_new(obj, "last_stock",
@@ -1006,8 +949,8 @@ static int exp_cb(void *ud, const struct report_product *p)
 	if (o->json) {
 		json_t *obj = json_object();
 
-		json_object_set_new(obj, "sku", jstr(p->sku));
-		json_object_set_new(obj, "name", jstr(p->name));
+		json_object_set_new(obj, "sku", cli_json_str(p->sku));
+		json_object_set_new(obj, "name", cli_json_str(p->name));
 		json_object_set_new(obj, "stock", json_integer(p->stock));
 		json_object_set_new(obj, "available", json_boolean(p->available));
 		json_object_set_new(obj, "updated_at", cli_json_time(p->updated_at));

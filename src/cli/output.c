@@ -71,3 +71,59 @@ void cli_print_change(const char *product_sku, const char *supplier_sku, const c
 	       fmt_col(fmt_int(stock), 6), _("product"), fmt_int(product_prev),
 	       fmt_int(product_stock));
 }
+
+/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid. */
+static size_t utf8_valid_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && p[1] < 0xa0)
+			return 0;     /* overlong */
+		if (c == 0xed && p[1] >= 0xa0)
+			return 0;     /* surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && p[1] < 0x90)
+			return 0;
+		if (c == 0xf4 && p[1] >= 0x90)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+json_t *cli_json_str(const char *s)
+{
+	struct buf b = BUF_INIT;
+	json_t *v;
+	const unsigned char *p;
+
+	if (!s)
+		return json_null();
+	if ((v = json_string(s)))
+		return v;
+	for (p = (const unsigned char *)s; *p;) {
+		size_t k = utf8_valid_len(p);
+
+		if (k == 0) {
+			buf_puts(&b, "\xef\xbf\xbd");
+			p++;
+		} else {
+			buf_append(&b, p, k);
+			p += k;
+		}
+	}
+	v = json_string(buf_str(&b));
+	buf_free(&b);
+	return v ? v : json_null();
+}
