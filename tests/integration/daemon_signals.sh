@@ -10,43 +10,10 @@ ds_setup
 
 N=1000
 
-wait_until() { # SECONDS MESSAGE COMMAND...
-	secs=$1 msg=$2
-	shift 2
-	i=0
-	until "$@"; do
-		i=$((i + 1))
-		if [ $i -gt $((secs * 10)) ]; then
-			[ -f "${DLOG:-/dev/null}" ] && { echo "--- daemon log"; cat "$DLOG"; }
-			ds_fail "$msg (waited $secs s)"
-		fi
-		sleep 0.1
-	done
-}
-sql_is() { # WANT SQL
-	[ "$(ds_sql "$2")" = "$1" ]
-}
-sql_ge() { # MIN SQL
-	[ "$(ds_sql "$2")" -ge "$1" ] 2> /dev/null
-}
-log_has() { # PATTERN
-	grep -q -e "$1" "$DLOG"
-}
-daemon_start() { # LOGNAME [ARGS...]
-	DLOG=$T/$1.log
-	shift
-	: > "$DLOG"
-	"$DROPSTOCK" daemon "$@" 2>> "$DLOG" &
-	DAEMON_PID=$!
-	DS_PIDS="$DS_PIDS $DAEMON_PID"
-	wait_until 10 "the daemon did not start" log_has "daemon started"
-}
+. "$top_srcdir/tests/integration/daemon_lib.sh"
+
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
-}
-fresh_db() {
-	rm -f "$DB" "$DB-wal" "$DB-shm"
-	ds_links $N m
 }
 # no change logged twice: one stock_log row per link (each went from
 # unknown to its value once)
