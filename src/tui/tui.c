@@ -812,6 +812,15 @@ static void tui_draw_tabs(struct tui *t)
 	{
 		const char *hint = t->opts.read_only ? _("read-only  ? help ") : _("? help ");
 		int w = (int)text_width(hint);
+
+		/* long tab names (German) leave no room: keep the read-only mark */
+		if (t->cols - w <= x + 1 && t->opts.read_only) {
+			/* TRANSLATORS: the tab bar's mark of --read-only when the
+			   longer "read-only  ? help " does not fit: as short as
+			   possible, ending in a blank */
+			hint = _("read-only ");
+			w = (int)text_width(hint);
+		}
 		if (t->cols - w > x + 1)
 			tui_put(stdscr, 0, t->cols - w, w, hint);
 	}

@@ -89,5 +89,15 @@ for spec in "de de_DE.UTF-8" "ru ru_RU.UTF-8"; do
 	tui_wait_for -s "$lang" "P3"
 	tui_expect -s "$lang" "$(tr "Source")" "$lang: History headings"
 	tui_quit -s "$lang"
+
+	# --read-only stays visible in the tab bar, however long the tab names
+	LANGUAGE=$lang LC_ALL=$loc tui_start -s "$lang-ro" console --read-only
+	tui_wait_for -s "$lang-ro" "1 $(tr "Suppliers")"
+	mark=$(tr "read-only ")
+	tui_screen -s "$lang-ro" | head -n 1 | grep -qF -- "${mark% }" || {
+		tui_screen -s "$lang-ro"
+		ds_fail "$lang: no read-only mark in the tab bar"
+	}
+	tui_quit -s "$lang-ro"
 done
 exit 0
