@@ -409,6 +409,23 @@ static int get_int(const struct cctx *cx, const config_setting_t *g, const char 
 	return rc;
 }
 
+/* The value of a number setting, integer or decimal; false for any other
+ * type. */
+static bool setting_number(const config_setting_t *s, double *v)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		*v = (double)config_setting_get_int64(s);
+		return true;
+	case CONFIG_TYPE_FLOAT:
+		*v = config_setting_get_float(s);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* A number: integers are accepted where decimals are. */
 static int get_num(const struct cctx *cx, const config_setting_t *g, const char *name,
                    double *out, double min, double max)
@@ -418,17 +435,8 @@ static int get_num(const struct cctx *cx, const config_setting_t *g, const char 
 
 	if (!s)
 		return 0;
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		v = (double)config_setting_get_int64(s);
-		break;
-	case CONFIG_TYPE_FLOAT:
-		v = config_setting_get_float(s);
-		break;
-	default:
+	if (!setting_number(s, &v))
 		return bad_type(cx, s, _("a number"));
-	}
 	if (!isfinite(v) || v < min || v > max) {
 		if (isinf(max))
 			return bad(cx, s, _("must be %g or more, got %g"), min, v);
@@ -2487,15 +2495,7 @@ static int parse_backoff(const struct cctx *cx, config_setting_t *g, struct daem
 		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		double v;
 
-		switch (config_setting_type(e)) {
-		case CONFIG_TYPE_INT:
-		case CONFIG_TYPE_INT64:
-			v = (double)config_setting_get_int64(e);
-			break;
-		case CONFIG_TYPE_FLOAT:
-			v = config_setting_get_float(e);
-			break;
-		default:
+		if (!setting_number(e, &v)) {
 			free(list);
 			return bad_type(cx, e, _("a number of seconds"));
 		}

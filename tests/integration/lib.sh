@@ -167,3 +167,25 @@ ds_check_synced() {
 	got=$(ds_sql "SELECT SUM(stock) FROM products")
 	ds_expect_eq "$got" "$(ds_expected_sum "$1")" "product stock"
 }
+
+# ds_serve_start [ARGS...]: starts `dropstock serve` on a free port; sets URL and
+# PORT and SERVE_PID (killed at the end by ds_cleanup); ARGS go before
+# the command (e.g. --config FILE).
+ds_serve_start() {
+	: > "$T/serve.err"
+	"$DROPSTOCK" "$@" serve --listen 127.0.0.1:0 2> "$T/serve.err" &
+	SERVE_PID=$!
+	DS_PIDS="$DS_PIDS $SERVE_PID"
+	i=0
+	while ! grep -q "listening on" "$T/serve.err"; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$SERVE_PID" 2> /dev/null; then
+			cat "$T/serve.err"
+			ds_fail "dropstock serve did not start"
+		fi
+		sleep 0.05
+	done
+	PORT=$(sed -n 's/^dropstock: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$T/serve.err")
+	[ -n "$PORT" ] || { cat "$T/serve.err"; ds_fail "no port in the listening line"; }
+	URL=http://127.0.0.1:$PORT
+}

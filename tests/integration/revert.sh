@@ -70,21 +70,7 @@ ds_expect_eq "$(J '$.results[0].changed')" 4 "the second sync changed 4 links"
 ds_expect_eq "$(product_stock P-1)" 0 "P-1 out of stock after the second sync"
 
 # ---- a signed webhook after the second sync: A-3 = 50 ----
-: > "$T/serve.err"
-"$DROPSTOCK" serve --listen 127.0.0.1:0 2> "$T/serve.err" &
-SERVE_PID=$!
-DS_PIDS="$DS_PIDS $SERVE_PID"
-i=0
-while ! grep -q "listening on" "$T/serve.err"; do
-	i=$((i + 1))
-	if [ $i -gt 200 ] || ! kill -0 "$SERVE_PID" 2> /dev/null; then
-		cat "$T/serve.err"
-		ds_fail "dropstock serve did not start"
-	fi
-	sleep 0.05
-done
-PORT=$(sed -n 's/^dropstock: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$T/serve.err")
-URL=http://127.0.0.1:$PORT
+ds_serve_start
 
 printf '{"items":[{"sku":"A-3","stock":50}]}' > "$T/hook.json"
 SIG=$(openssl dgst -sha256 -hmac "$SECRET" < "$T/hook.json" | sed 's/^.*= *//')

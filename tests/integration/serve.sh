@@ -15,27 +15,6 @@ chmod 600 "$DROPSTOCK_CONFIG"     # it holds the API keys
 
 N=250
 
-# serve_start [ARGS...]: starts `dropstock serve` on a free port; sets URL and
-# SERVE_PID (killed at the end by ds_cleanup).
-serve_start() {
-	: > "$T/serve.err"
-	"$DROPSTOCK" "$@" serve --listen 127.0.0.1:0 2> "$T/serve.err" &
-	SERVE_PID=$!
-	DS_PIDS="$DS_PIDS $SERVE_PID"
-	i=0
-	while ! grep -q "listening on" "$T/serve.err"; do
-		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$SERVE_PID" 2> /dev/null; then
-			cat "$T/serve.err"
-			ds_fail "dropstock serve did not start"
-		fi
-		sleep 0.05
-	done
-	PORT=$(sed -n 's/^dropstock: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$T/serve.err")
-	[ -n "$PORT" ] || { cat "$T/serve.err"; ds_fail "no port in the listening line"; }
-	URL=http://127.0.0.1:$PORT
-}
-
 # get PATH [CURL-ARGS...]: body in $T/body, headers in $T/headers, status in $CODE.
 get() {
 	p=$1
@@ -109,7 +88,7 @@ SINCE=$(($(date +%s) - 1))
 ds sync
 ds_expect_rc 0 "first sync"
 
-serve_start
+ds_serve_start
 
 # ---- API keys ----
 get /v1/stock/P-0000001
@@ -311,7 +290,7 @@ ds_expect_no_grep "AddressSanitizer\|LeakSanitizer\|runtime error" "$T/serve.err
 # ---- no API keys configured: a warning, and /v1 refuses everything ----
 printf 'database = "%s";\n' "$DB" > "$T/conf/nokeys.conf"
 chmod 600 "$T/conf/nokeys.conf"
-serve_start --config "$T/conf/nokeys.conf"
+ds_serve_start --config "$T/conf/nokeys.conf"
 ds_expect_grep "no API keys" "$T/serve.err" "warning without api_keys"
 get /v1/stock/P-0000001 -H "Authorization: Bearer key-one"
 expect_code 401 "no api_keys: refused"

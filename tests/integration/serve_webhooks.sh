@@ -83,23 +83,6 @@ EOF
 ds link import "$T/links.csv"
 ds_expect_rc 0 "link import"
 
-serve_start() {
-	: > "$T/serve.err"
-	"$DROPSTOCK" serve --listen 127.0.0.1:0 2> "$T/serve.err" &
-	SERVE_PID=$!
-	DS_PIDS="$DS_PIDS $SERVE_PID"
-	i=0
-	while ! grep -q "listening on" "$T/serve.err"; do
-		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$SERVE_PID" 2> /dev/null; then
-			cat "$T/serve.err"
-			ds_fail "dropstock serve did not start"
-		fi
-		sleep 0.05
-	done
-	PORT=$(sed -n 's/^dropstock: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$T/serve.err")
-	URL=http://127.0.0.1:$PORT
-}
 
 # post SLUG BODY-FILE [CURL-ARGS...]: body in $T/body, status in $CODE.
 post() {
@@ -132,7 +115,7 @@ link_stock() { # SUPPLIER-SKU
 	ds_sql "SELECT COALESCE(supplier_stock, 'null') FROM supplier_links WHERE supplier_sku = '$1'"
 }
 
-serve_start
+ds_serve_start
 
 # ---- a supplier turned off (active = false): signed pushes are not
 # applied, and 503 makes the supplier retry them later ----
@@ -297,7 +280,7 @@ ds_expect_eq "$(ds_sql "SELECT COUNT(*) FROM webhook_receipts WHERE event_id = '
 	"the receipt survived SIGKILL"
 
 # after a restart the replay is still recognised
-serve_start
+ds_serve_start
 post gh "$T/k1" -H "X-Hub-Signature-256: sha256=$(hexsig "$GH_SECRET" "$T/k1")" \
 	-H "X-GitHub-Delivery: delivery-kill"
 expect_code 200 "replay after restart"
